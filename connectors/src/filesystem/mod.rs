@@ -1,0 +1,3 @@
+//! TODO
+#[derive(Debug)]
+pub struct FilesystemConnector;

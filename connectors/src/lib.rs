@@ -1,0 +1,23 @@
+//! Sluice's connectors and formats. Each connector lives in its own folder and
+//! is registered by name in [`register_all`].
+
+pub mod blackhole;
+pub mod datagen;
+mod error;
+pub mod filesystem;
+pub mod formats;
+pub mod print;
+
+pub use error::ConnectorError;
+
+use std::sync::Arc;
+
+use sluice_engine::connector::ConnectorRegistry;
+
+/// Registers every built-in connector.
+pub fn register_all(registry: &mut ConnectorRegistry) {
+    registry.register(Arc::new(datagen::DatagenConnector));
+    registry.register(Arc::new(print::PrintConnector));
+    registry.register(Arc::new(blackhole::BlackholeConnector));
+    registry.register(Arc::new(filesystem::FilesystemConnector));
+}
