@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod config;
 pub mod connector;
+pub mod display;
 pub mod error;
 pub mod planner;
 pub mod runtime;

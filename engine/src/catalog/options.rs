@@ -153,7 +153,7 @@ impl ConnectorOptions {
     }
 
     /// Ends validation: any key nobody took is an error listing valid keys.
-    pub fn finish(self, connector: &str) -> Result<()> {
+    pub fn finish(&self, connector: &str) -> Result<()> {
         let leftover: Vec<&String> = self
             .values
             .keys()
@@ -166,7 +166,7 @@ impl ConnectorOptions {
         valid.insert(0, "connector");
         let keys: Vec<String> = leftover.iter().map(|k| format!("'{k}'")).collect();
         Err(SluiceError::Options {
-            table: self.table,
+            table: self.table.clone(),
             message: format!(
                 "unsupported option{} {} for connector '{connector}'; valid options are: {}",
                 if keys.len() > 1 { "s" } else { "" },

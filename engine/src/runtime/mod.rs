@@ -1,9 +1,11 @@
-//! The streaming runtime: one tokio task per (chained) operator instance,
-//! connected by bounded channels that carry [`Message`]s.
+//! The streaming runtime: one tokio task per chain of fused operators per
+//! parallel instance, connected by bounded channels that carry [`Message`]s.
 
+pub mod executor;
 pub mod job;
 mod message;
 mod metrics;
+pub mod operator;
 mod state;
 
 pub use job::{JobHandle, JobInfo, JobRegistry, JobStatus};

@@ -1,0 +1,183 @@
+//! The streaming graph: what the planner lowers a logical plan to, and what
+//! the runtime runs. Each node records its parallelism, whether its input is
+//! bounded, and its changelog mode.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::physical_expr::PhysicalExpr;
+
+use crate::connector::{ChangelogMode, SinkTable, SourceTable};
+
+/// One step of a fused stateless operator.
+#[derive(Debug, Clone)]
+pub enum CalcStep {
+    /// Keep rows where the predicate is true.
+    Filter(Arc<dyn PhysicalExpr>),
+    /// Compute new columns; the schema names them.
+    Project(Vec<Arc<dyn PhysicalExpr>>, SchemaRef),
+}
+
+/// What a node does.
+#[derive(Debug, Clone)]
+pub enum NodeOp {
+    /// Reads a table. `projection` indexes the source's schema.
+    Source {
+        table: String,
+        connector: String,
+        source: Arc<dyn SourceTable>,
+        projection: Option<Vec<usize>>,
+    },
+    /// Emits literal rows once (`VALUES`, `SELECT 1`).
+    Values { batches: Vec<RecordBatch> },
+    /// A fused chain of filters and projections.
+    Calc { steps: Vec<CalcStep> },
+    /// Merges its inputs.
+    Union,
+    /// Skips and takes rows (bounded inputs only).
+    Limit { skip: usize, fetch: Option<usize> },
+    /// Writes into a table.
+    Sink {
+        table: String,
+        connector: String,
+        sink: Arc<dyn SinkTable>,
+    },
+    /// Hands rows to the client (`SELECT`).
+    Collect,
+}
+
+/// A node of the streaming graph.
+#[derive(Debug, Clone)]
+pub struct StreamNode {
+    pub id: usize,
+    pub op: NodeOp,
+    pub inputs: Vec<usize>,
+    /// Output columns.
+    pub schema: SchemaRef,
+    pub parallelism: usize,
+    pub bounded: bool,
+    pub changelog: ChangelogMode,
+}
+
+impl StreamNode {
+    /// A short name for EXPLAIN, SHOW JOBS and errors.
+    pub fn name(&self) -> String {
+        match &self.op {
+            NodeOp::Source { table, .. } => format!("Source: {table}"),
+            NodeOp::Values { .. } => "Values".to_string(),
+            NodeOp::Calc { steps } => {
+                let kinds: Vec<&str> = steps
+                    .iter()
+                    .map(|s| match s {
+                        CalcStep::Filter(_) => "filter",
+                        CalcStep::Project(..) => "project",
+                    })
+                    .collect();
+                format!("Calc({})", kinds.join(", "))
+            }
+            NodeOp::Union => "Union".to_string(),
+            NodeOp::Limit { .. } => "Limit".to_string(),
+            NodeOp::Sink { table, .. } => format!("Sink: {table}"),
+            NodeOp::Collect => "Collect".to_string(),
+        }
+    }
+
+    /// The node's details for EXPLAIN.
+    pub fn details(&self) -> String {
+        match &self.op {
+            NodeOp::Source {
+                connector,
+                projection,
+                ..
+            } => {
+                let cols: Vec<&str> = self.schema.fields().iter().map(|f| f.name().as_str()).collect();
+                let _ = projection;
+                format!("connector={connector}, fields=[{}]", cols.join(", "))
+            }
+            NodeOp::Values { batches } => {
+                format!("rows={}", batches.iter().map(|b| b.num_rows()).sum::<usize>())
+            }
+            NodeOp::Calc { steps } => {
+                let parts: Vec<String> = steps
+                    .iter()
+                    .map(|s| match s {
+                        CalcStep::Filter(p) => format!("where=[{p}]"),
+                        CalcStep::Project(exprs, schema) => {
+                            let cols: Vec<String> = exprs
+                                .iter()
+                                .zip(schema.fields())
+                                .map(|(e, f)| {
+                                    let e = e.to_string();
+                                    if e.starts_with(&format!("{}@", f.name())) {
+                                        f.name().clone()
+                                    } else {
+                                        format!("{e} AS {}", f.name())
+                                    }
+                                })
+                                .collect();
+                            format!("select=[{}]", cols.join(", "))
+                        }
+                    })
+                    .collect();
+                parts.join(", ")
+            }
+            NodeOp::Union => String::new(),
+            NodeOp::Limit { skip, fetch } => match fetch {
+                Some(f) => format!("offset={skip}, fetch={f}"),
+                None => format!("offset={skip}"),
+            },
+            NodeOp::Sink { connector, .. } => {
+                let cols: Vec<&str> = self.schema.fields().iter().map(|f| f.name().as_str()).collect();
+                format!("connector={connector}, fields=[{}]", cols.join(", "))
+            }
+            NodeOp::Collect => String::new(),
+        }
+    }
+}
+
+/// A job's operators, in topological order (inputs before consumers).
+#[derive(Debug, Clone, Default)]
+pub struct StreamGraph {
+    pub nodes: Vec<StreamNode>,
+}
+
+impl StreamGraph {
+    /// The nodes reading `id`'s output.
+    pub fn consumers(&self, id: usize) -> Vec<usize> {
+        self.nodes
+            .iter()
+            .filter(|n| n.inputs.contains(&id))
+            .map(|n| n.id)
+            .collect()
+    }
+
+    /// The graph as EXPLAIN prints it.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        for n in &self.nodes {
+            let inputs = if n.inputs.is_empty() {
+                String::new()
+            } else {
+                let ids: Vec<String> = n.inputs.iter().map(|i| format!("#{i}")).collect();
+                format!(" <- {}", ids.join(", "))
+            };
+            let details = n.details();
+            out.push_str(&format!(
+                "#{} {}{}{} [parallelism={}, changelog={}{}]\n",
+                n.id,
+                n.name(),
+                if details.is_empty() {
+                    String::new()
+                } else {
+                    format!("({details})")
+                },
+                inputs,
+                n.parallelism,
+                n.changelog,
+                if n.bounded { ", bounded" } else { "" }
+            ));
+        }
+        out
+    }
+}

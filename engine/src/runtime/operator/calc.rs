@@ -1,0 +1,84 @@
+//! The fused stateless operator: filters and projections evaluated as
+//! DataFusion `PhysicalExpr`s over whole batches.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use super::Operator;
+use crate::error::{Result, SluiceError};
+use crate::planner::graph::CalcStep;
+
+/// Runs a chain of filters and projections.
+pub struct CalcOperator {
+    steps: Vec<(CalcStep, Option<SchemaRef>)>,
+}
+
+impl CalcOperator {
+    /// A fused operator for `steps`.
+    pub fn new(steps: Vec<CalcStep>) -> Self {
+        // Output batches use all-nullable fields: DataFusion's nullability
+        // inference is conservative in places, and a batch must never fail to
+        // build because of it. NOT NULL is enforced where it matters: at sinks.
+        let steps = steps
+            .into_iter()
+            .map(|s| {
+                let schema = match &s {
+                    CalcStep::Project(_, schema) => Some(Arc::new(Schema::new(
+                        schema
+                            .fields()
+                            .iter()
+                            .map(|f| Field::new(f.name(), f.data_type().clone(), true))
+                            .collect::<Vec<_>>(),
+                    ))),
+                    CalcStep::Filter(_) => None,
+                };
+                (s, schema)
+            })
+            .collect();
+        CalcOperator { steps }
+    }
+}
+
+impl Operator for CalcOperator {
+    fn process(&mut self, mut batch: RecordBatch) -> Result<Option<RecordBatch>> {
+        for (step, out_schema) in &self.steps {
+            match step {
+                CalcStep::Filter(pred) => {
+                    let mask = pred.evaluate(&batch)?.into_array(batch.num_rows())?;
+                    if mask.data_type() != &DataType::Boolean {
+                        return Err(SluiceError::execution(format!(
+                            "filter predicate {pred} is not boolean"
+                        )));
+                    }
+                    let mask = mask.as_boolean();
+                    if mask.true_count() == batch.num_rows() && mask.null_count() == 0 {
+                        continue;
+                    }
+                    batch = filter_record_batch(&batch, mask)?;
+                    if batch.num_rows() == 0 {
+                        return Ok(None);
+                    }
+                }
+                CalcStep::Project(exprs, _) => {
+                    let n = batch.num_rows();
+                    let cols = exprs
+                        .iter()
+                        .map(|e| e.evaluate(&batch).and_then(|v| v.into_array(n)))
+                        .collect::<datafusion::error::Result<Vec<_>>>()?;
+                    let schema = out_schema
+                        .clone()
+                        .ok_or_else(|| SluiceError::execution("projection without schema"))?;
+                    batch = RecordBatch::try_new_with_options(
+                        schema,
+                        cols,
+                        &RecordBatchOptions::new().with_row_count(Some(n)),
+                    )?;
+                }
+            }
+        }
+        Ok(Some(batch))
+    }
+}
