@@ -249,11 +249,13 @@ impl StreamPrinter {
     }
 
     /// How many changes were printed.
+    #[cfg(test)]
     pub fn received(&self) -> usize {
         self.received
     }
 
     /// The current rows of the result (`table` mode; empty otherwise).
+    #[cfg(test)]
     pub fn materialized(&self) -> &[Vec<String>] {
         &self.materialized
     }

@@ -473,3 +473,54 @@ fn format_option_errors() {
         .to_string();
     assert!(err.contains("column 'm'"), "{err}");
 }
+
+#[test]
+fn decoders_respect_the_batch_size() {
+    let s = schema(vec![("a", DataType::Int32)]);
+    let json: String = (0..10).map(|i| format!("{{\"a\":{i}}}\n")).collect();
+    let csv: String = (0..10).map(|i| format!("{i}\n")).collect();
+    for (format, data) in [("json", json), ("csv", csv)] {
+        let format = format_for(format, &mut options(&[]), &s).unwrap();
+        let mut decoder = format.decoder(None, 3).unwrap();
+        let batches = decoder
+            .decode(
+                data.as_bytes(),
+                &RecordLocation::lines("f", 1),
+                &OperatorMetrics::default(),
+            )
+            .unwrap();
+        let sizes: Vec<usize> = batches.iter().map(RecordBatch::num_rows).collect();
+        assert_eq!(sizes, vec![3, 3, 3, 1], "{}", format.name());
+        let all = one_batch(batches);
+        let a = all.column(0).as_primitive::<Int32Type>();
+        assert_eq!(a.values().to_vec(), (0..10).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn csv_rows_and_escapes_round_trip() {
+    let s = schema(vec![
+        (
+            "r",
+            DataType::Struct(Fields::from(vec![
+                Field::new("x", DataType::Int32, true),
+                Field::new("y", DataType::Utf8, true),
+            ])),
+        ),
+        ("s", DataType::Utf8),
+    ]);
+    let pairs = [("csv.escape-character", "\\\\")];
+    let data = "1;a,\"say \\\"hi\\\"\"\n;,x\n";
+    let (out, _) = decode_all("csv", &pairs, s, data);
+    let batch = one_batch(out.unwrap());
+    let r = batch.column(0).as_struct();
+    assert_eq!(r.column(0).as_primitive::<Int32Type>().value(0), 1);
+    assert_eq!(r.column(1).as_string::<i32>().value(0), "a");
+    assert!(r.column(0).is_null(1));
+    assert_eq!(batch.column(1).as_string::<i32>().value(0), "say \"hi\"");
+    // Like Jackson, quotes are doubled even when an escape character is set.
+    assert_eq!(
+        encode("csv", &pairs, &batch),
+        "1;a,\"say \"\"hi\"\"\"\n;,x\n"
+    );
+}

@@ -31,12 +31,24 @@ pub fn split_seconds(value: i64, unit: TimeUnit) -> (i64, u32) {
     (secs, nanos as u32)
 }
 
+/// `v` in decimal, left-padded with zeros to `width` digits (no allocation:
+/// this runs for every date and time field written).
 fn push_padded(out: &mut Vec<u8>, v: u32, width: usize) {
-    let s = v.to_string();
-    for _ in s.len()..width {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    let mut n = v;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in digits.len() - start..width {
         out.push(b'0');
     }
-    out.extend_from_slice(s.as_bytes());
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// `.fffffffff` without trailing zeros; nothing when `nanos` is zero.

@@ -55,7 +55,10 @@ pub(super) fn extract_hints(tokens: &[TokenWithSpan]) -> Result<HintCollector> {
             span,
         }) = prev
         else {
-            continue;
+            return Err(SluiceError::Parse {
+                position: position(t.span.start),
+                message: "an OPTIONS hint must directly follow a table name".into(),
+            });
         };
         if w.keyword == Keyword::SELECT {
             // A query hint (`SELECT /*+ BROADCAST(t) */`): planner advice

@@ -178,12 +178,12 @@ fn structs(
         invalid = merge(invalid, converted.invalid)?;
         children.push(converted.array);
     }
-    let nulls = text
-        .nulls()
-        .cloned()
-        .map(|n| NullBuffer::new(n.inner().clone()));
     Ok(Converted {
-        array: Arc::new(StructArray::try_new(fields.clone(), children, nulls)?),
+        array: Arc::new(StructArray::try_new(
+            fields.clone(),
+            children,
+            text.nulls().cloned(),
+        )?),
         invalid,
     })
 }
