@@ -26,7 +26,10 @@ impl sqllogictest::AsyncDB for SltDb {
                 StatementResult::Message(_) => DBOutput::StatementComplete(0),
                 StatementResult::Explain(text) => DBOutput::Rows {
                     types: vec![DefaultColumnType::Text],
-                    rows: text.lines().map(|l| vec![l.to_string()]).collect(),
+                    rows: text
+                        .lines()
+                        .map(|l| vec![if l.is_empty() { "(empty)".to_string() } else { l.to_string() }])
+                        .collect(),
                 },
                 StatementResult::Rows { schema, batches } => rows(schema.fields().len(), &batches),
                 StatementResult::Job(job) => {

@@ -24,7 +24,15 @@ use crate::signal::Interrupt;
 
 /// Flink SQL on Apache DataFusion: an interactive shell, or a job runner.
 #[derive(Debug, Parser)]
-#[command(name = "sluice", version, about)]
+#[command(
+    name = "sluice",
+    version,
+    after_help = "Examples:\n  \
+        sluice                                   the interactive shell\n  \
+        sluice -f job.sql                        run a job file and wait for its jobs\n  \
+        sluice -i init.sql                       prepare the session, then the shell\n  \
+        sluice --set table.local-time-zone=UTC -e 'SELECT 1;'"
+)]
 struct Cli {
     /// Run the statements of FILE, wait for the jobs they start, then exit
     /// (0 on success, 1 on a failure, 130 when interrupted).
@@ -183,8 +191,3 @@ mod tests {
         assert_eq!(sql_string("it's"), "it''s");
     }
 }
-
-// TEMP: exercise engine/src/sql/complete.rs before it is wired into the engine.
-#[cfg(test)]
-#[path = "../../engine/src/sql/complete.rs"]
-mod complete_check;

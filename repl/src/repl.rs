@@ -139,6 +139,7 @@ impl Shell<'_> {
             Ok(statements) => statements,
             Err(e) => {
                 print_error(&e);
+                println!();
                 return;
             }
         };
@@ -193,7 +194,6 @@ impl Shell<'_> {
 /// Flink's error format: the reason on its own lines.
 fn print_error(e: &sluice::SluiceError) {
     println!("[ERROR] Could not execute SQL statement. Reason:\n{e}");
-    println!();
 }
 
 fn new_editor(session: &Arc<Sluice>) -> rustyline::Result<Editor<SqlHelper, FileHistory>> {

@@ -2,6 +2,7 @@
 //! keyboard would: line editing, Tab completion and Ctrl-C only behave like a
 //! terminal when there is one, so piping stdin would test something else.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rexpect::error::Error;
@@ -11,13 +12,28 @@ use rexpect::session::{PtySession, spawn_with_options};
 
 const PROMPT: &str = "Flink SQL> ";
 
-/// The shell in a fresh pty, with its history kept out of the user's home.
-fn spawn_shell() -> Result<PtySession, Error> {
-    let history = std::env::temp_dir().join(format!("sluice-pty-history-{}", std::process::id()));
-    let _ = std::fs::remove_file(&history);
+/// A history file for one test, unique to this process.
+fn history_file(test: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("sluice-pty-{test}-{}", std::process::id()))
+}
+
+/// Waits for the process to end and checks it exited with 0.
+fn assert_exited_cleanly(p: &mut PtySession) -> Result<(), Error> {
+    p.exp_eof()?;
+    match p.process().wait()? {
+        WaitStatus::Exited(_, code) => assert_eq!(code, 0, "exit code"),
+        other => panic!("sluice did not exit normally: {other:?}"),
+    }
+    Ok(())
+}
+
+/// The shell in a fresh pty, with its history in `history` instead of the
+/// user's home.
+fn spawn_shell(history: &Path) -> Result<PtySession, Error> {
+    let _ = std::fs::remove_file(history);
     let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
     // rustyline only edits (and completes) on a terminal type it supports.
-    command.env("SLUICE_HISTORY", &history).env("TERM", "xterm");
+    command.env("SLUICE_HISTORY", history).env("TERM", "xterm");
     spawn_with_options(
         command,
         Options {
@@ -29,7 +45,8 @@ fn spawn_shell() -> Result<PtySession, Error> {
 
 #[test]
 fn interactive_session() -> Result<(), Error> {
-    let mut p = spawn_shell()?;
+    let history = history_file("session");
+    let mut p = spawn_shell(&history)?;
     p.exp_string(PROMPT)?;
 
     // A statement over two lines: the first has no `;`, so the shell prompts
@@ -70,10 +87,42 @@ fn interactive_session() -> Result<(), Error> {
     p.send_control('d')?;
     p.exp_string("Shutting down the session...")?;
     p.exp_string("done.")?;
-    p.exp_eof()?;
-    match p.process().wait()? {
-        WaitStatus::Exited(_, code) => assert_eq!(code, 0, "exit code"),
-        other => panic!("sluice did not exit normally: {other:?}"),
-    }
+    assert_exited_cleanly(&mut p)?;
+
+    // Each statement went to the history as typed, the multi-line one whole.
+    let saved = std::fs::read_to_string(&history)?;
+    let _ = std::fs::remove_file(&history);
+    assert!(saved.contains("SELECT id FROM t;"), "history: {saved}");
+    assert!(
+        saved.contains("'rows-per-second'='10');"),
+        "history: {saved}"
+    );
+    Ok(())
+}
+
+#[test]
+fn errors_and_ctrl_c_at_the_prompt_keep_the_shell_running() -> Result<(), Error> {
+    let history = history_file("errors");
+    let mut p = spawn_shell(&history)?;
+    p.exp_string(PROMPT)?;
+
+    p.send_line("SELEC 1;")?;
+    p.exp_string("[ERROR] Could not execute SQL statement. Reason:")?;
+    p.exp_string(PROMPT)?;
+
+    // Ctrl-C on a continuation line drops the whole unfinished statement.
+    p.send_line("SELECT")?;
+    p.exp_string("> ")?;
+    p.send_control('c')?;
+    p.exp_string(PROMPT)?;
+    p.send_line("SHOW TABLES;")?;
+    p.exp_string("Empty set")?;
+    p.exp_string(PROMPT)?;
+
+    p.send_line("QUIT;")?;
+    p.exp_string("Shutting down the session...")?;
+    p.exp_string("done.")?;
+    assert_exited_cleanly(&mut p)?;
+    let _ = std::fs::remove_file(&history);
     Ok(())
 }

@@ -162,7 +162,11 @@ fn implicitly_castable(from: &DataType, to: &DataType) -> bool {
             };
             (*p as i16 - *s as i16) >= digits
         }
-        (a, b) if rank(a).is_some() && rank(b).is_some() => rank(a) <= rank(b),
+        // DataFusion types integer literals as BIGINT where Flink types them
+        // INT, so `a * 10` over an INT column is BIGINT here but INT in Flink.
+        // Any numeric-to-numeric cast is therefore allowed, so every INSERT
+        // Flink accepts is accepted (Flink itself rejects true narrowing).
+        (a, b) if rank(a).is_some() && rank(b).is_some() => true,
         (Utf8 | LargeUtf8 | Utf8View, Utf8 | LargeUtf8 | Utf8View) => true,
         (Binary | LargeBinary | BinaryView, Binary | LargeBinary | BinaryView) => true,
         (Timestamp(_, tz1), Timestamp(_, tz2)) => tz1.is_some() == tz2.is_some(),

@@ -107,6 +107,7 @@ impl Session {
             .into_iter()
             .map(|s| self.plan_insert(&catalog, s))
             .collect::<Result<Vec<_>>>()?;
+        let planned = share_scans(planned)?;
         let config = self.config();
         let mut gb = GraphBuilder::new(&config);
         for p in &planned {
@@ -163,6 +164,63 @@ impl Session {
         out.push_str(&graph.explain());
         Ok(StatementResult::Explain(out))
     }
+}
+
+/// Widens every scan of the same table reference to the union of the
+/// columns the INSERTs read, so the graph reads each source once. Parent
+/// nodes refer to columns by name, so a wider scan leaves them valid.
+fn share_scans(planned: Vec<PlannedInsert>) -> Result<Vec<PlannedInsert>> {
+    use std::collections::{BTreeSet, HashMap};
+
+    use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::logical_plan::TableScanBuilder;
+
+    if planned.len() < 2 {
+        return Ok(planned);
+    }
+    let mut columns: HashMap<String, BTreeSet<usize>> = HashMap::new();
+    for p in &planned {
+        p.plan.apply(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                let all = (0..scan.source.schema().fields().len()).collect::<Vec<_>>();
+                columns
+                    .entry(scan.table_name.to_string())
+                    .or_default()
+                    .extend(scan.projection.clone().unwrap_or(all));
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+    }
+    planned
+        .into_iter()
+        .map(|p| {
+            let plan = p
+                .plan
+                .transform_up(|node| match node {
+                    LogicalPlan::TableScan(scan) if scan.fetch.is_none() => {
+                        let wanted: Vec<usize> = columns
+                            .get(&scan.table_name.to_string())
+                            .map(|c| c.iter().copied().collect())
+                            .unwrap_or_default();
+                        if scan.projection.as_ref() == Some(&wanted) {
+                            return Ok(Transformed::no(LogicalPlan::TableScan(scan)));
+                        }
+                        let widened = TableScanBuilder::new(scan.table_name, scan.source)
+                            .with_projection(Some(wanted))
+                            .with_filters(scan.filters)
+                            .with_fetch(scan.fetch)
+                            .build()?;
+                        Ok(Transformed::yes(LogicalPlan::TableScan(widened)))
+                    }
+                    other => Ok(Transformed::no(other)),
+                })?
+                .data;
+            Ok(PlannedInsert {
+                table: p.table,
+                plan,
+            })
+        })
+        .collect()
 }
 
 /// A new 32-hex-digit job id, like Flink's.

@@ -135,6 +135,8 @@ mod tests {
         assert!(!complete("SELECT `a;"));
         assert!(!complete("SELECT \"a;\""));
         assert!(complete("SELECT 'it''s';"));
+        // Flink strings have no backslash escapes.
+        assert!(complete("SELECT 'C:\\';"));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! number formats, base64 BYTES, ARRAY/ROW joined by
 //! `csv.array-element-delimiter`, and no header.
 
+use std::io::Write;
+
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::*;
 use sluice_engine::Result;
@@ -92,7 +94,8 @@ impl CsvEncoder {
             ($t:ty) => {{
                 let v = array.as_primitive::<$t>().values();
                 Box::new(move |i, out: &mut Vec<u8>| {
-                    out.extend_from_slice(v[i].to_string().as_bytes())
+                    // Writing to a Vec cannot fail.
+                    let _ = write!(out, "{}", v[i]);
                 })
             }};
         }

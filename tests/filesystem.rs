@@ -1,0 +1,116 @@
+//! filesystem json -> transform -> filesystem csv, end to end through SQL.
+
+use std::path::Path;
+
+use sluice::{JobHandle, Sluice, StatementResult};
+
+async fn run(sluice: &Sluice, sql: &str) -> sluice::Result<Option<JobHandle>> {
+    let mut job = None;
+    for r in sluice.execute_sql(sql).await? {
+        if let StatementResult::Job(j) = r {
+            job = Some(j);
+        }
+    }
+    Ok(job)
+}
+
+/// The content of every finished part file under `dir`, sorted by line.
+fn output_lines(dir: &Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    for e in std::fs::read_dir(dir).expect("output dir exists") {
+        let p = e.expect("dir entry").path();
+        let name = p.file_name().unwrap_or_default().to_string_lossy().to_string();
+        assert!(!name.ends_with(".inprogress"), "unfinished part file {name}");
+        if name.starts_with('.') {
+            continue;
+        }
+        assert!(name.starts_with("part-"), "unexpected file {name}");
+        let text = std::fs::read_to_string(&p).expect("read part file");
+        lines.extend(text.lines().map(str::to_string));
+    }
+    lines.sort();
+    lines
+}
+
+const INPUT: &str = r#"{"id": 1, "name": "alice", "price": 10.5, "info": {"city": "Oslo"}}
+{"id": 2, "name": "bob", "price": 3, "info": {"city": "Lima"}}
+{"id": 3, "name": "carol", "price": 7.25, "info": {"city": null}}
+{"id": 4, "name": "dave", "info": {"city": "Rome"}}
+"#;
+
+fn ddl(input: &Path, output: &Path, extra: &str) -> String {
+    format!(
+        "CREATE TABLE src (id INT, name STRING, price DOUBLE, info ROW<city STRING>)
+         WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'json'{extra});
+         CREATE TABLE out (id INT, label STRING, total DOUBLE, city STRING)
+         WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');",
+        input.display(),
+        output.display()
+    )
+}
+
+const INSERT: &str = "INSERT INTO out
+    SELECT id, UPPER(name), price * 2, COALESCE(info.city, 'unknown') FROM src WHERE id > 1";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_to_csv_produces_exact_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in");
+    let output = tmp.path().join("out");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    std::fs::write(input.join("a.json"), INPUT).expect("write input");
+
+    let sluice = Sluice::new();
+    run(&sluice, &ddl(&input, &output, "")).await.expect("ddl");
+    let job = run(&sluice, INSERT).await.expect("insert").expect("a job");
+    job.wait().await.expect("job succeeds");
+    assert_eq!(
+        output_lines(&output),
+        vec!["2,BOB,6.0,Lima", "3,CAROL,14.5,unknown", "4,DAVE,,Rome"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_fails_with_its_position() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in");
+    let output = tmp.path().join("out");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let bad = INPUT.replace(r#"{"id": 3, "name": "carol""#, r#"{"id": 3, "name": carol"#);
+    std::fs::write(input.join("bad.json"), &bad).expect("write input");
+
+    let sluice = Sluice::new();
+    run(&sluice, &ddl(&input, &output, "")).await.expect("ddl");
+    let job = run(&sluice, INSERT).await.expect("insert").expect("a job");
+    let err = job.wait().await.expect_err("the job must fail").to_string();
+    assert!(err.contains("bad.json"), "error names the file: {err}");
+    assert!(err.contains("line 3"), "error names the line: {err}");
+    assert_eq!(job.status().name(), "FAILED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_parse_errors_skips_and_counts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in");
+    let output = tmp.path().join("out");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let bad = INPUT.replace(r#"{"id": 3, "name": "carol""#, r#"{"id": 3, "name": carol"#);
+    std::fs::write(input.join("bad.json"), &bad).expect("write input");
+
+    let sluice = Sluice::new();
+    run(&sluice, &ddl(&input, &output, ", 'json.ignore-parse-errors' = 'true'"))
+        .await
+        .expect("ddl");
+    let job = run(&sluice, INSERT).await.expect("insert").expect("a job");
+    job.wait().await.expect("job succeeds");
+    assert_eq!(output_lines(&output), vec!["2,BOB,6.0,Lima", "4,DAVE,,Rome"]);
+    let skipped: u64 = job
+        .info
+        .operators
+        .lock()
+        .expect("operators")
+        .iter()
+        .map(|o| o.metrics.snapshot().records_skipped)
+        .sum();
+    assert_eq!(skipped, 1);
+}
