@@ -7,11 +7,11 @@
 //! # Ok(()) }
 //! ```
 
+pub use sluice_engine::connector::{ROW_KIND_COLUMN, RowKind};
 pub use sluice_engine::error::{Result, SluiceError};
 pub use sluice_engine::runtime::{JobHandle, JobStatus};
 pub use sluice_engine::session::{QueryResult, Session, StatementResult};
-pub use sluice_engine::sql::{statement_is_complete, FlinkStatement};
-pub use sluice_engine::connector::{RowKind, ROW_KIND_COLUMN};
+pub use sluice_engine::sql::{FlinkStatement, statement_is_complete};
 
 use sluice_engine::connector::ConnectorRegistry;
 

@@ -19,8 +19,15 @@ fn output_lines(dir: &Path) -> Vec<String> {
     let mut lines = Vec::new();
     for e in std::fs::read_dir(dir).expect("output dir exists") {
         let p = e.expect("dir entry").path();
-        let name = p.file_name().unwrap_or_default().to_string_lossy().to_string();
-        assert!(!name.ends_with(".inprogress"), "unfinished part file {name}");
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        assert!(
+            !name.ends_with(".inprogress"),
+            "unfinished part file {name}"
+        );
         if name.starts_with('.') {
             continue;
         }
@@ -98,12 +105,18 @@ async fn ignore_parse_errors_skips_and_counts() {
     std::fs::write(input.join("bad.json"), &bad).expect("write input");
 
     let sluice = Sluice::new();
-    run(&sluice, &ddl(&input, &output, ", 'json.ignore-parse-errors' = 'true'"))
-        .await
-        .expect("ddl");
+    run(
+        &sluice,
+        &ddl(&input, &output, ", 'json.ignore-parse-errors' = 'true'"),
+    )
+    .await
+    .expect("ddl");
     let job = run(&sluice, INSERT).await.expect("insert").expect("a job");
     job.wait().await.expect("job succeeds");
-    assert_eq!(output_lines(&output), vec!["2,BOB,6.0,Lima", "4,DAVE,,Rome"]);
+    assert_eq!(
+        output_lines(&output),
+        vec!["2,BOB,6.0,Lima", "4,DAVE,,Rome"]
+    );
     let skipped: u64 = job
         .info
         .operators

@@ -28,7 +28,13 @@ impl sqllogictest::AsyncDB for SltDb {
                     types: vec![DefaultColumnType::Text],
                     rows: text
                         .lines()
-                        .map(|l| vec![if l.is_empty() { "(empty)".to_string() } else { l.to_string() }])
+                        .map(|l| {
+                            vec![if l.is_empty() {
+                                "(empty)".to_string()
+                            } else {
+                                l.to_string()
+                            }]
+                        })
                         .collect(),
                 },
                 StatementResult::Rows { schema, batches } => rows(schema.fields().len(), &batches),
@@ -75,7 +81,11 @@ fn rows(
                             "NULL".to_string()
                         } else {
                             let s = format_value(col.as_ref(), r);
-                            if s.is_empty() { "(empty)".to_string() } else { s }
+                            if s.is_empty() {
+                                "(empty)".to_string()
+                            } else {
+                                s
+                            }
                         }
                     })
                     .collect(),
@@ -101,7 +111,10 @@ async fn sqllogictests() {
     let filter = std::env::var("SLT").ok();
     let mut failures = Vec::new();
     for f in &files {
-        if filter.as_ref().is_some_and(|flt| !f.to_string_lossy().contains(flt.as_str())) {
+        if filter
+            .as_ref()
+            .is_some_and(|flt| !f.to_string_lossy().contains(flt.as_str()))
+        {
             continue;
         }
         let mut runner = sqllogictest::Runner::new(|| async {
@@ -117,5 +130,10 @@ async fn sqllogictests() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} slt file(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} slt file(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -187,7 +187,14 @@ async fn main() {
         "| {:<44} | {:>10} | {:>8} | {:>12} | {:>9} |",
         "benchmark", "rows", "seconds", "rows/s", "MB/s"
     );
-    println!("|{}|{}|{}|{}|{}|", "-".repeat(46), "-".repeat(12), "-".repeat(10), "-".repeat(14), "-".repeat(11));
+    println!(
+        "|{}|{}|{}|{}|{}|",
+        "-".repeat(46),
+        "-".repeat(12),
+        "-".repeat(10),
+        "-".repeat(14),
+        "-".repeat(11)
+    );
     for f in &figures {
         f.print();
     }

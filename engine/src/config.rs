@@ -50,7 +50,8 @@ impl SessionConfig {
                 )));
             }
         }
-        self.values.insert(key.to_string(), value.trim().to_string());
+        self.values
+            .insert(key.to_string(), value.trim().to_string());
         Ok(())
     }
 
@@ -76,7 +77,10 @@ impl SessionConfig {
 
     /// Every explicitly set option, sorted.
     pub fn entries(&self) -> Vec<(String, String)> {
-        self.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     fn usize(&self, key: &str) -> usize {

@@ -37,7 +37,9 @@ pub fn resolve_name(name: &ObjectName) -> Result<String> {
         .iter()
         .map(|p| match p {
             ObjectNamePart::Identifier(i) => Ok(i.value.clone()),
-            other => Err(SluiceError::plan(format!("unsupported object name part {other}"))),
+            other => Err(SluiceError::plan(format!(
+                "unsupported object name part {other}"
+            ))),
         })
         .collect::<Result<_>>()?;
     match parts.as_slice() {

@@ -103,7 +103,10 @@ impl ConnectorOptions {
         match self.string(key) {
             None => Ok(None),
             Some(v) => parse_memory_size(&v).map(Some).ok_or_else(|| {
-                self.error(key, format!("expected a size such as '128mb' or '2kb', got '{v}'"))
+                self.error(
+                    key,
+                    format!("expected a size such as '128mb' or '2kb', got '{v}'"),
+                )
             }),
         }
     }
@@ -180,7 +183,9 @@ impl ConnectorOptions {
 /// Parses Flink's duration syntax. A bare number is milliseconds.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let ms = match unit.trim().to_ascii_lowercase().as_str() {
@@ -246,9 +251,12 @@ mod tests {
     fn leftover_keys_are_listed() {
         let mut o = ConnectorOptions::new(
             "t",
-            [("path".to_string(), "/x".to_string()), ("pth".to_string(), "y".to_string())]
-                .into_iter()
-                .collect(),
+            [
+                ("path".to_string(), "/x".to_string()),
+                ("pth".to_string(), "y".to_string()),
+            ]
+            .into_iter()
+            .collect(),
         );
         o.required("path").unwrap();
         let err = o.finish("filesystem").unwrap_err().to_string();

@@ -31,14 +31,14 @@ pub fn show_create_table(t: &CatalogTable) -> String {
         lines.push(l);
     }
     if let Some(w) = &t.watermark {
-        lines.push(format!("  WATERMARK FOR `{}` AS {}", w.column.value, w.expr));
+        lines.push(format!(
+            "  WATERMARK FOR `{}` AS {}",
+            w.column.value, w.expr
+        ));
     }
     if !t.primary_key.is_empty() {
         let cols: Vec<String> = t.primary_key.iter().map(|c| format!("`{c}`")).collect();
-        lines.push(format!(
-            "  PRIMARY KEY ({}) NOT ENFORCED",
-            cols.join(", ")
-        ));
+        lines.push(format!("  PRIMARY KEY ({}) NOT ENFORCED", cols.join(", ")));
     }
     let mut out = format!(
         "CREATE {}TABLE `default_catalog`.`default_database`.`{}` (\n{}\n)",

@@ -17,7 +17,7 @@ pub enum ColumnSource {
     /// Stored by the connector.
     Physical,
     /// `c AS expr`, computed on read.
-    Computed(SqlExpr),
+    Computed(Box<SqlExpr>),
     /// `c T METADATA [FROM 'key'] [VIRTUAL]`.
     Metadata { key: String, is_virtual: bool },
 }

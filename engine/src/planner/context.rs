@@ -76,7 +76,10 @@ pub struct SluiceContextProvider<'a> {
 }
 
 impl ContextProvider for SluiceContextProvider<'_> {
-    fn get_table_source(&self, name: TableReference) -> datafusion::error::Result<Arc<dyn TableSource>> {
+    fn get_table_source(
+        &self,
+        name: TableReference,
+    ) -> datafusion::error::Result<Arc<dyn TableSource>> {
         let qualified_ok = match (name.catalog(), name.schema()) {
             (None, None) => true,
             (None, Some(s)) => s == DEFAULT_DATABASE,
@@ -147,7 +150,11 @@ impl ContextProvider for SluiceContextProvider<'_> {
     }
 
     fn higher_order_function_names(&self) -> Vec<String> {
-        self.state.higher_order_functions().keys().cloned().collect()
+        self.state
+            .higher_order_functions()
+            .keys()
+            .cloned()
+            .collect()
     }
 
     fn udaf_names(&self) -> Vec<String> {

@@ -193,7 +193,7 @@ fn plan_computed_columns(
         match &col.source {
             ColumnSource::Computed(sql) => {
                 let expr = sql_to_rel
-                    .sql_to_expr(sql.clone(), schema, &mut PlannerContext::new())
+                    .sql_to_expr(sql.as_ref().clone(), schema, &mut PlannerContext::new())
                     .map_err(|e| {
                         SluiceError::plan(format!(
                             "computed column '{}' of table '{}': {}",
@@ -252,7 +252,11 @@ fn merge_like(ct: &CreateTable, catalog: &Catalog) -> Result<CreateTable> {
     };
     let include = |feature: &str| -> bool {
         let mut inc = true;
-        for LikeOption { strategy, feature: f } in &like.options {
+        for LikeOption {
+            strategy,
+            feature: f,
+        } in &like.options
+        {
             if f == "ALL" || f == feature {
                 inc = strategy != "EXCLUDING";
             }

@@ -91,12 +91,20 @@ impl StreamNode {
                 projection,
                 ..
             } => {
-                let cols: Vec<&str> = self.schema.fields().iter().map(|f| f.name().as_str()).collect();
+                let cols: Vec<&str> = self
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect();
                 let _ = projection;
                 format!("connector={connector}, fields=[{}]", cols.join(", "))
             }
             NodeOp::Values { batches } => {
-                format!("rows={}", batches.iter().map(|b| b.num_rows()).sum::<usize>())
+                format!(
+                    "rows={}",
+                    batches.iter().map(|b| b.num_rows()).sum::<usize>()
+                )
             }
             NodeOp::Calc { steps } => {
                 let parts: Vec<String> = steps
@@ -128,7 +136,12 @@ impl StreamNode {
                 None => format!("offset={skip}"),
             },
             NodeOp::Sink { connector, .. } => {
-                let cols: Vec<&str> = self.schema.fields().iter().map(|f| f.name().as_str()).collect();
+                let cols: Vec<&str> = self
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect();
                 format!("connector={connector}, fields=[{}]", cols.join(", "))
             }
             NodeOp::Collect => String::new(),

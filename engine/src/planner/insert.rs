@@ -3,8 +3,8 @@
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Column;
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, lit};
 use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, lit};
 
 use crate::catalog::{CatalogTable, ColumnSource, TableColumn};
 use crate::error::{Result, SluiceError};
@@ -85,13 +85,18 @@ pub fn align_to_sink(
             let Some(si) = sink_cols.iter().position(|c| &c.name == name) else {
                 let computed = table.columns.iter().any(|c| &c.name == name);
                 return Err(SluiceError::plan(if computed {
-                    format!("column '{name}' of table '{}' is computed or virtual and cannot be written", table.name)
+                    format!(
+                        "column '{name}' of table '{}' is computed or virtual and cannot be written",
+                        table.name
+                    )
                 } else {
                     format!("unknown target column '{name}' of table '{}'", table.name)
                 }));
             };
             if feeds[si].is_some() {
-                return Err(SluiceError::plan(format!("target column '{name}' is assigned more than once")));
+                return Err(SluiceError::plan(format!(
+                    "target column '{name}' is assigned more than once"
+                )));
             }
             feeds[si] = Some(qi);
         }
@@ -152,7 +157,9 @@ fn implicitly_castable(from: &DataType, to: &DataType) -> bool {
     }
     match (from, to) {
         (Null, _) => true,
-        (Decimal128(p1, s1), Decimal128(p2, s2)) => p1 - (*s1 as u8) <= p2 - (*s2 as u8) && s1 <= s2,
+        (Decimal128(p1, s1), Decimal128(p2, s2)) => {
+            p1 - (*s1 as u8) <= p2 - (*s2 as u8) && s1 <= s2
+        }
         (Int8 | Int16 | Int32 | Int64, Decimal128(p, s)) => {
             let digits = match from {
                 Int8 => 3,

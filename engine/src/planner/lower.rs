@@ -10,8 +10,8 @@ use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::execution::context::ExecutionProps;
 use datafusion::logical_expr::logical_plan::{FetchType, SkipType};
-use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_expr::{PhysicalExpr, create_physical_expr};
 
 use super::context::ScanSource;
@@ -45,7 +45,13 @@ impl<'a> GraphBuilder<'a> {
         self.graph
     }
 
-    fn add(&mut self, op: NodeOp, inputs: Vec<usize>, schema: SchemaRef, parallelism: usize) -> usize {
+    fn add(
+        &mut self,
+        op: NodeOp,
+        inputs: Vec<usize>,
+        schema: SchemaRef,
+        parallelism: usize,
+    ) -> usize {
         let bounded = match &op {
             NodeOp::Source { source, .. } => source.is_bounded(),
             NodeOp::Values { .. } => true,
@@ -65,7 +71,13 @@ impl<'a> GraphBuilder<'a> {
     }
 
     /// Adds a sink reading `input`.
-    pub fn add_sink(&mut self, input: usize, table: String, connector: String, sink: Arc<dyn SinkTable>) -> usize {
+    pub fn add_sink(
+        &mut self,
+        input: usize,
+        table: String,
+        connector: String,
+        sink: Arc<dyn SinkTable>,
+    ) -> usize {
         let parallelism = sink
             .parallelism()
             .unwrap_or(self.graph.nodes[input].parallelism);
@@ -89,7 +101,12 @@ impl<'a> GraphBuilder<'a> {
     }
 
     fn physical(&self, e: &Expr, schema: &DFSchema) -> Result<Arc<dyn PhysicalExpr>> {
-        Ok(create_physical_expr(e, schema, &self.props, &PhysicalPlanningContext::default())?)
+        Ok(create_physical_expr(
+            e,
+            schema,
+            &self.props,
+            &PhysicalPlanningContext::default(),
+        )?)
     }
 
     /// Appends a step to `input` if it is a Calc only this plan reads, else
@@ -119,7 +136,9 @@ impl<'a> GraphBuilder<'a> {
                     )));
                 };
                 if !scan.filters.is_empty() {
-                    return Err(SluiceError::plan("internal: unexpected pushed-down filters"));
+                    return Err(SluiceError::plan(
+                        "internal: unexpected pushed-down filters",
+                    ));
                 }
                 let Some(source) = src.table.connector.source() else {
                     return Err(SluiceError::plan(format!(
@@ -183,7 +202,14 @@ impl<'a> GraphBuilder<'a> {
             LogicalPlan::Values(v) => {
                 let schema = Arc::new(v.schema.as_arrow().clone());
                 let batch = values_batch(&v.values, &v.schema, schema.clone(), &self.props)?;
-                Ok(self.add(NodeOp::Values { batches: vec![batch] }, vec![], schema, 1))
+                Ok(self.add(
+                    NodeOp::Values {
+                        batches: vec![batch],
+                    },
+                    vec![],
+                    schema,
+                    1,
+                ))
             }
             LogicalPlan::EmptyRelation(e) => {
                 let schema = Arc::new(e.schema.as_arrow().clone());
@@ -229,7 +255,9 @@ impl<'a> GraphBuilder<'a> {
             LogicalPlan::Aggregate(_) => Err(SluiceError::not_supported(
                 "aggregation (GROUP BY, DISTINCT aggregates) on a stream",
             )),
-            LogicalPlan::Distinct(_) => Err(SluiceError::not_supported("SELECT DISTINCT on a stream")),
+            LogicalPlan::Distinct(_) => {
+                Err(SluiceError::not_supported("SELECT DISTINCT on a stream"))
+            }
             LogicalPlan::Join(_) => Err(SluiceError::not_supported("joins")),
             LogicalPlan::Window(_) => Err(SluiceError::not_supported("OVER windows")),
             LogicalPlan::Unnest(_) => Err(SluiceError::not_supported("UNNEST")),
@@ -241,7 +269,13 @@ impl<'a> GraphBuilder<'a> {
         }
     }
 
-    fn add_limit(&mut self, input: usize, skip: usize, fetch: Option<usize>, plan: &LogicalPlan) -> Result<usize> {
+    fn add_limit(
+        &mut self,
+        input: usize,
+        skip: usize,
+        fetch: Option<usize>,
+        plan: &LogicalPlan,
+    ) -> Result<usize> {
         if !self.graph.nodes[input].bounded {
             return Err(SluiceError::plan(format!(
                 "LIMIT/OFFSET is not supported on an unbounded stream: the query would never \
@@ -272,11 +306,18 @@ fn values_batch(
     for (ci, field) in schema.fields().iter().enumerate() {
         let mut scalars = Vec::with_capacity(rows.len());
         for row in rows {
-            let e = create_physical_expr(&row[ci], &empty_schema, props, &PhysicalPlanningContext::default())?;
+            let e = create_physical_expr(
+                &row[ci],
+                &empty_schema,
+                props,
+                &PhysicalPlanningContext::default(),
+            )?;
             let v = e.evaluate(&one_row)?;
             let s = match v {
                 datafusion::logical_expr::ColumnarValue::Scalar(s) => s,
-                datafusion::logical_expr::ColumnarValue::Array(a) => ScalarValue::try_from_array(&a, 0)?,
+                datafusion::logical_expr::ColumnarValue::Array(a) => {
+                    ScalarValue::try_from_array(&a, 0)?
+                }
             };
             let s = if s.data_type() == *field.data_type() {
                 s

@@ -84,11 +84,17 @@ fn hinted_tables(
         let mut ddl = table.ddl.clone();
         ddl.options.extend(h.options.iter().cloned());
         let hinted = create_table::create_table(&ddl, catalog, registry, state).map_err(|e| {
-            SluiceError::plan(format!("OPTIONS hint at {} on table '{name}': {e}", h.position))
+            SluiceError::plan(format!(
+                "OPTIONS hint at {} on table '{name}': {e}",
+                h.position
+            ))
         })?;
         let mut hinted = hinted;
         hinted.name = name.clone();
-        out.insert(h.alias_name.clone(), table_source(&Arc::new(hinted), &h.alias_name));
+        out.insert(
+            h.alias_name.clone(),
+            table_source(&Arc::new(hinted), &h.alias_name),
+        );
     }
     Ok(out)
 }

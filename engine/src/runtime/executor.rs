@@ -112,14 +112,12 @@ fn build_tasks(
     let mut chain_of = vec![usize::MAX; n];
     let mut chains: Vec<Vec<usize>> = Vec::new();
     for node in &graph.nodes {
-        let joinable = node.inputs.len() == 1
-            && !matches!(node.op, NodeOp::Union)
-            && {
-                let inp = node.inputs[0];
-                graph.consumers(inp).len() == 1
-                    && graph.nodes[inp].parallelism == node.parallelism
-                    && chains[chain_of[inp]].last() == Some(&inp)
-            };
+        let joinable = node.inputs.len() == 1 && !matches!(node.op, NodeOp::Union) && {
+            let inp = node.inputs[0];
+            graph.consumers(inp).len() == 1
+                && graph.nodes[inp].parallelism == node.parallelism
+                && chains[chain_of[inp]].last() == Some(&inp)
+        };
         if joinable {
             let c = chain_of[node.inputs[0]];
             chains[c].push(node.id);
@@ -183,7 +181,11 @@ fn build_tasks(
                         .iter()
                         .map(|i| {
                             let up = &graph.nodes[*i];
-                            if up.parallelism == head.parallelism { 1 } else { up.parallelism }
+                            if up.parallelism == head.parallelism {
+                                1
+                            } else {
+                                up.parallelism
+                            }
                         })
                         .sum();
                     let rx = receivers[ci][inst]

@@ -28,7 +28,13 @@ struct PlannedInsert {
 impl Session {
     fn plan_select(&self, query: Query, hints: &[TableHint]) -> Result<(LogicalPlan, StreamGraph)> {
         let catalog = self.catalog();
-        let plan = plan_query(query, hints, &catalog, &self.inner.registry, &self.inner.state)?;
+        let plan = plan_query(
+            query,
+            hints,
+            &catalog,
+            &self.inner.registry,
+            &self.inner.state,
+        )?;
         let config = self.config();
         let mut gb = GraphBuilder::new(&config);
         let out = gb.lower(&plan)?;
@@ -48,7 +54,12 @@ impl Session {
         let (tx, rx) = mpsc::channel(16);
         let job = JobInfo::new(new_job_id(), "collect".to_string());
         self.inner.jobs.add(Arc::clone(&job));
-        spawn_job(graph, Arc::clone(&job), &self.config(), Some((tx, schema.clone())))?;
+        spawn_job(
+            graph,
+            Arc::clone(&job),
+            &self.config(),
+            Some((tx, schema.clone())),
+        )?;
         Ok(StatementResult::Query(QueryResult {
             schema,
             is_changelog: false,
@@ -59,7 +70,9 @@ impl Session {
 
     fn plan_insert(&self, catalog: &Catalog, stmt: FlinkStatement) -> Result<PlannedInsert> {
         let FlinkStatement::Insert { statement, hints } = stmt else {
-            return Err(SluiceError::plan("only INSERT statements are allowed in a statement set"));
+            return Err(SluiceError::plan(
+                "only INSERT statements are allowed in a statement set",
+            ));
         };
         let Statement::Insert(ins) = *statement else {
             return Err(SluiceError::plan("expected an INSERT statement"));
@@ -73,7 +86,9 @@ impl Session {
         let name = resolve_name(target)?;
         let Some(table) = catalog.table(&name) else {
             if catalog.view(&name).is_some() {
-                return Err(SluiceError::plan(format!("cannot INSERT INTO view '{name}'")));
+                return Err(SluiceError::plan(format!(
+                    "cannot INSERT INTO view '{name}'"
+                )));
             }
             return Err(Catalog::not_found(&name));
         };
@@ -94,14 +109,23 @@ impl Session {
                 _ => c.to_string(),
             })
             .collect();
-        let query = plan_query(*source, &hints, catalog, &self.inner.registry, &self.inner.state)?;
+        let query = plan_query(
+            *source,
+            &hints,
+            catalog,
+            &self.inner.registry,
+            &self.inner.state,
+        )?;
         let aligned = align_to_sink(&table, &columns, query)?;
         let plan = self.inner.state.optimize(&aligned)?;
         Ok(PlannedInsert { table: name, plan })
     }
 
     /// Plans INSERTs into one graph (shared scans are read once).
-    fn plan_inserts(&self, inserts: Vec<FlinkStatement>) -> Result<(Vec<PlannedInsert>, StreamGraph)> {
+    fn plan_inserts(
+        &self,
+        inserts: Vec<FlinkStatement>,
+    ) -> Result<(Vec<PlannedInsert>, StreamGraph)> {
         let catalog = self.catalog();
         let planned = inserts
             .into_iter()
@@ -153,7 +177,11 @@ impl Session {
                 let (p, g) = self.plan_inserts(v)?;
                 (p.into_iter().map(|p| p.plan).collect(), g)
             }
-            _ => return Err(SluiceError::plan("EXPLAIN supports a query, an INSERT or a statement set")),
+            _ => {
+                return Err(SluiceError::plan(
+                    "EXPLAIN supports a query, an INSERT or a statement set",
+                ));
+            }
         };
         let mut out = String::from("== Optimized Logical Plan ==\n");
         for p in plans {

@@ -61,7 +61,11 @@ impl Session {
     }
 
     fn config(&self) -> SessionConfig {
-        self.inner.config.lock().expect("config lock poisoned").clone()
+        self.inner
+            .config
+            .lock()
+            .expect("config lock poisoned")
+            .clone()
     }
 
     /// The session's jobs.
@@ -201,7 +205,9 @@ impl Session {
                     ));
                 }
                 let Some(job) = self.inner.jobs.get(&id) else {
-                    return Err(SluiceError::plan(format!("Could not find a job with id '{id}'")));
+                    return Err(SluiceError::plan(format!(
+                        "Could not find a job with id '{id}'"
+                    )));
                 };
                 job.cancel();
                 job.wait().await.ok();
@@ -230,7 +236,13 @@ impl Session {
             return t.columns.iter().map(|c| c.name.clone()).collect();
         }
         if let Some(v) = c.view(table) {
-            return v.plan.schema().fields().iter().map(|f| f.name().clone()).collect();
+            return v
+                .plan
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
         }
         Vec::new()
     }

@@ -53,7 +53,11 @@ impl Session {
             ShowKind::Views => one_column("view name", self.catalog().view_names()),
             ShowKind::Functions { user_only } => one_column(
                 "function name",
-                if user_only { vec![] } else { self.function_names() },
+                if user_only {
+                    vec![]
+                } else {
+                    self.function_names()
+                },
             ),
             ShowKind::Jobs => {
                 let rows = self
@@ -100,7 +104,9 @@ impl Session {
             }
             ShowKind::Catalogs => one_column("catalog name", vec![DEFAULT_CATALOG.into()]),
             ShowKind::Databases => one_column("database name", vec![DEFAULT_DATABASE.into()]),
-            ShowKind::CurrentCatalog => one_column("current catalog name", vec![DEFAULT_CATALOG.into()]),
+            ShowKind::CurrentCatalog => {
+                one_column("current catalog name", vec![DEFAULT_CATALOG.into()])
+            }
             ShowKind::CurrentDatabase => {
                 one_column("current database name", vec![DEFAULT_DATABASE.into()])
             }
@@ -126,7 +132,10 @@ impl Session {
                         ..c.data_type.clone()
                     }
                     .to_string();
-                    let is_rowtime = t.watermark.as_ref().is_some_and(|w| w.column.value == c.name);
+                    let is_rowtime = t
+                        .watermark
+                        .as_ref()
+                        .is_some_and(|w| w.column.value == c.name);
                     if is_rowtime {
                         ty.push_str(" *ROWTIME*");
                     }
@@ -156,8 +165,17 @@ impl Session {
                     vec![
                         c.name.clone(),
                         ty,
-                        if c.data_type.nullable { "TRUE" } else { "FALSE" }.to_string(),
-                        if t.primary_key.contains(&c.name) { pk.clone() } else { String::new() },
+                        if c.data_type.nullable {
+                            "TRUE"
+                        } else {
+                            "FALSE"
+                        }
+                        .to_string(),
+                        if t.primary_key.contains(&c.name) {
+                            pk.clone()
+                        } else {
+                            String::new()
+                        },
                         extras,
                         watermark,
                     ]
@@ -190,7 +208,9 @@ impl Session {
     /// `DESCRIBE JOB 'id'`: the job's state and each operator's counters.
     pub(super) fn describe_job(&self, id: &str) -> Result<StatementResult> {
         let Some(job) = self.jobs().get(id) else {
-            return Err(SluiceError::plan(format!("Could not find a job with id '{id}'")));
+            return Err(SluiceError::plan(format!(
+                "Could not find a job with id '{id}'"
+            )));
         };
         let status = job.status();
         let mut rows = Vec::new();
@@ -204,7 +224,12 @@ impl Session {
             ]);
         }
         if let crate::runtime::JobStatus::Failed(e) = &status {
-            rows.push(vec![format!("FAILED: {e}"), String::new(), String::new(), String::new()]);
+            rows.push(vec![
+                format!("FAILED: {e}"),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
         }
         let _ = status;
         Ok(string_table(

@@ -114,7 +114,7 @@ pub struct ColumnDef {
 pub enum ColumnKind {
     Physical(FlinkType),
     /// `c AS expr`.
-    Computed(Expr),
+    Computed(Box<Expr>),
     /// `c T METADATA [FROM 'key'] [VIRTUAL]`.
     Metadata {
         data_type: FlinkType,

@@ -184,7 +184,7 @@ impl FlinkParser<'_> {
             };
             ct.columns.push(ColumnDef {
                 name,
-                kind: ColumnKind::Computed(expr),
+                kind: ColumnKind::Computed(Box::new(expr)),
                 comment,
                 position: col_pos,
             });
@@ -320,7 +320,9 @@ impl FlinkParser<'_> {
                 if !(1..=38).contains(&p) || s > p {
                     return Err(error_at(
                         &t,
-                        format!("DECIMAL({p}, {s}): precision must be 1..38 and scale 0..precision"),
+                        format!(
+                            "DECIMAL({p}, {s}): precision must be 1..38 and scale 0..precision"
+                        ),
                     ));
                 }
                 K::Decimal(p as u8, s as i8)

@@ -31,7 +31,10 @@ pub fn error_at(token: &TokenWithSpan, message: impl Into<String>) -> SluiceErro
 
 /// `expected X but found 'Y'` at `found`.
 pub fn expected(what: &str, found: &TokenWithSpan) -> SluiceError {
-    error_at(found, format!("expected {what} but found {}", describe_token(found)))
+    error_at(
+        found,
+        format!("expected {what} but found {}", describe_token(found)),
+    )
 }
 
 /// A tokenizer error (unterminated string, stray character).

@@ -2,6 +2,7 @@
 //! statements stock sqlparser does not know.
 
 mod ast;
+mod complete;
 mod ddl;
 mod dialect;
 mod error;
@@ -10,12 +11,6 @@ mod parser;
 pub mod types;
 
 pub use ast::*;
+pub use complete::statement_is_complete;
 pub use dialect::FlinkDialect;
 pub use parser::parse_sql;
-
-/// True when `text` holds at least one complete statement (ends with `;`
-/// outside strings and comments; for `EXECUTE STATEMENT SET BEGIN ..` only
-/// after `END;`). The shell reads lines until this holds.
-pub fn statement_is_complete(text: &str) -> bool {
-    text.trim_end().ends_with(';')
-}

@@ -117,7 +117,10 @@ impl FlinkParser<'_> {
     /// Runs a sqlparser primitive, converting its error to ours.
     pub(super) fn sp<T>(
         &mut self,
-        f: impl FnOnce(&mut Parser) -> std::result::Result<T, datafusion::sql::sqlparser::parser::ParserError>,
+        f: impl FnOnce(
+            &mut Parser,
+        )
+            -> std::result::Result<T, datafusion::sql::sqlparser::parser::ParserError>,
     ) -> Result<T> {
         let at = self.peek();
         f(&mut self.parser).map_err(|e| from_parser(e, &at))
@@ -277,7 +280,9 @@ impl FlinkParser<'_> {
         self.expect_word("RESET")?;
         match self.peek().token {
             Token::SemiColon | Token::EOF => Ok(FlinkStatement::Reset(None)),
-            _ => Ok(FlinkStatement::Reset(Some(self.option_text("an option key")?))),
+            _ => Ok(FlinkStatement::Reset(Some(
+                self.option_text("an option key")?,
+            ))),
         }
     }
 
@@ -381,7 +386,10 @@ impl FlinkParser<'_> {
             "JSON_EXECUTION_PLAN",
             "PLAN_ADVICE",
         ];
-        while self.word_at(0).is_some_and(|w| DETAILS.contains(&w.as_str())) {
+        while self
+            .word_at(0)
+            .is_some_and(|w| DETAILS.contains(&w.as_str()))
+        {
             self.parser.next_token();
             let _ = self.parser.consume_token(&Token::Comma);
         }
@@ -431,7 +439,9 @@ impl FlinkParser<'_> {
             }
         }
         if inserts.is_empty() {
-            return Err(SluiceError::plan("a statement set needs at least one INSERT"));
+            return Err(SluiceError::plan(
+                "a statement set needs at least one INSERT",
+            ));
         }
         Ok(FlinkStatement::StatementSet(inserts))
     }

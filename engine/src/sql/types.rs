@@ -127,13 +127,19 @@ impl FlinkType {
             DataType::Time32(u) | DataType::Time64(u) => K::Time(precision(u)),
             DataType::Timestamp(u, None) => K::Timestamp(precision(u)),
             DataType::Timestamp(u, Some(_)) => K::TimestampLtz(precision(u)),
-            DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
-                K::Array(Box::new(FlinkType::from_arrow(f.data_type(), f.is_nullable())))
-            }
+            DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => K::Array(
+                Box::new(FlinkType::from_arrow(f.data_type(), f.is_nullable())),
+            ),
             DataType::Map(entries, _) => match entries.data_type() {
                 DataType::Struct(kv) if kv.len() == 2 => K::Map(
-                    Box::new(FlinkType::from_arrow(kv[0].data_type(), kv[0].is_nullable())),
-                    Box::new(FlinkType::from_arrow(kv[1].data_type(), kv[1].is_nullable())),
+                    Box::new(FlinkType::from_arrow(
+                        kv[0].data_type(),
+                        kv[0].is_nullable(),
+                    )),
+                    Box::new(FlinkType::from_arrow(
+                        kv[1].data_type(),
+                        kv[1].is_nullable(),
+                    )),
                 ),
                 _ => K::Varchar(MAX_LENGTH),
             },
