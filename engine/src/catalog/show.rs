@@ -69,3 +69,57 @@ pub fn show_create_table(t: &CatalogTable) -> String {
     out.push_str(&format!("\nWITH (\n{}\n)\n", opts.join(",\n")));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::connector::{ConnectorTable, SinkTable, SourceTable};
+    use crate::sql::parse_sql;
+    use crate::sql::{FlinkStatement, types::FlinkType, types::FlinkTypeKind};
+
+    #[derive(Debug)]
+    struct NoConnector;
+    impl ConnectorTable for NoConnector {
+        fn source(&self) -> Option<Arc<dyn SourceTable>> {
+            None
+        }
+        fn sink(&self) -> Option<Arc<dyn SinkTable>> {
+            None
+        }
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let sql = "CREATE TABLE t (a INT) WITH ('connector' = 'x', 'password' = 'hunter2', \
+                   'properties.sasl.jaas.config' = 'secret-config', 'url' = 'u')";
+        let Some(FlinkStatement::CreateTable(ct)) = parse_sql(sql).unwrap().pop() else {
+            panic!("a CREATE TABLE");
+        };
+        let options: BTreeMap<String, String> = ct.option_map();
+        let t = super::super::CatalogTable {
+            name: "t".into(),
+            ddl: (*ct).clone(),
+            columns: vec![super::super::TableColumn {
+                name: "a".into(),
+                data_type: FlinkType::nullable(FlinkTypeKind::Int),
+                source: ColumnSource::Physical,
+                comment: None,
+            }],
+            connector_name: "x".into(),
+            options,
+            connector: Arc::new(NoConnector),
+            primary_key: vec![],
+            watermark: None,
+            temporary: false,
+            computed_plan: None,
+        };
+        let ddl = show_create_table(&t);
+        assert!(!ddl.contains("hunter2"), "{ddl}");
+        assert!(!ddl.contains("secret-config"), "{ddl}");
+        assert!(ddl.contains("'password' = '******'"), "{ddl}");
+        assert!(ddl.contains("'url' = 'u'"), "{ddl}");
+    }
+}
