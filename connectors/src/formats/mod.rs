@@ -26,7 +26,8 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Int8Type, SchemaRef};
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::{DataType, Int8Type, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use sluice_engine::Result;
 use sluice_engine::catalog::ConnectorOptions;
@@ -34,6 +35,36 @@ use sluice_engine::connector::{ROW_KIND_COLUMN, RowKind};
 use sluice_engine::runtime::OperatorMetrics;
 
 use crate::ConnectorError;
+
+/// Rejects, at CREATE TABLE, a column whose type the format cannot carry;
+/// `problem` says what is wrong with a type, if anything.
+pub(crate) fn check_column_types(
+    opts: &ConnectorOptions,
+    schema: &SchemaRef,
+    problem: fn(&DataType) -> Option<String>,
+) -> Result<()> {
+    for field in schema.fields() {
+        if let Some(p) = problem(field.data_type()) {
+            return Err(sluice_engine::SluiceError::Options {
+                table: opts.table().to_string(),
+                message: format!("column '{}': {p}", field.name()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Regroups the one-row batches of the slow (record-by-record) decode path
+/// into batches of at most `batch_size` rows.
+pub(crate) fn regroup(
+    schema: &SchemaRef,
+    rows: &[RecordBatch],
+    batch_size: usize,
+) -> Result<Vec<RecordBatch>> {
+    rows.chunks(batch_size.max(1))
+        .map(|group| Ok(concat_batches(schema, group)?))
+        .collect()
+}
 
 /// Every value `'format'` may take, sorted.
 pub const SUPPORTED_FORMATS: &[&str] = &["csv", "json"];

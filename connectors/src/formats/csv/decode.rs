@@ -234,11 +234,7 @@ impl CsvDecoder {
                 }
             }
         }
-        let mut out = Vec::new();
-        for group in rows.chunks(self.batch_size) {
-            out.push(concat_batches(&self.schema, group)?);
-        }
-        Ok(out)
+        crate::formats::regroup(&self.schema, &rows, self.batch_size)
     }
 }
 

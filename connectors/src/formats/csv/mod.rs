@@ -15,8 +15,8 @@ mod encode;
 mod scan;
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use sluice_engine::Result;
 use sluice_engine::catalog::ConnectorOptions;
-use sluice_engine::{Result, SluiceError};
 
 use super::{Format, RecordDecoder, RecordEncoder};
 
@@ -186,14 +186,7 @@ impl CsvFormat {
     /// Takes the `csv.*` options and checks every column type.
     pub fn from_options(opts: &mut ConnectorOptions, schema: &SchemaRef) -> Result<Self> {
         let options = CsvOptions::from_options(opts)?;
-        for field in schema.fields() {
-            if let Some(problem) = type_problem(field.data_type()) {
-                return Err(SluiceError::Options {
-                    table: opts.table().to_string(),
-                    message: format!("column '{}': {problem}", field.name()),
-                });
-            }
-        }
+        crate::formats::check_column_types(opts, schema, type_problem)?;
         Ok(Self {
             schema: schema.clone(),
             options,

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::json::reader::{Decoder, ReaderBuilder};
@@ -157,11 +156,7 @@ impl JsonDecoder {
                 }
             }
         }
-        let mut out = Vec::new();
-        for group in rows.chunks(self.batch_size) {
-            out.push(concat_batches(&self.schema, group)?);
-        }
-        Ok(out)
+        crate::formats::regroup(&self.schema, &rows, self.batch_size)
     }
 
     /// With `json.fail-on-missing-field`, the first line lacking a field.

@@ -14,8 +14,8 @@ mod encode;
 mod missing;
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use sluice_engine::Result;
 use sluice_engine::catalog::ConnectorOptions;
-use sluice_engine::{Result, SluiceError};
 
 use super::{Format, RecordDecoder, RecordEncoder};
 
@@ -106,14 +106,7 @@ impl JsonFormat {
     /// Takes the `json.*` options and checks every column type is writable.
     pub fn from_options(opts: &mut ConnectorOptions, schema: &SchemaRef) -> Result<Self> {
         let options = JsonOptions::from_options(opts)?;
-        for field in schema.fields() {
-            if let Some(problem) = type_problem(field.data_type()) {
-                return Err(SluiceError::Options {
-                    table: opts.table().to_string(),
-                    message: format!("column '{}': {problem}", field.name()),
-                });
-            }
-        }
+        crate::formats::check_column_types(opts, schema, type_problem)?;
         Ok(Self {
             schema: schema.clone(),
             options,
