@@ -1,6 +1,6 @@
 //! filesystem json -> transform -> filesystem csv, end to end through SQL.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sluice::{JobHandle, Sluice, StatementResult};
 
@@ -45,6 +45,22 @@ const INPUT: &str = r#"{"id": 1, "name": "alice", "price": 10.5, "info": {"city"
 {"id": 4, "name": "dave", "info": {"city": "Rome"}}
 "#;
 
+/// A temporary `in/` directory holding `content` as `name`, and the path of
+/// an `out/` directory beside it. Keep the `TempDir` alive while using them.
+fn input_dir(name: &str, content: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in");
+    let output = tmp.path().join("out");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    std::fs::write(input.join(name), content).expect("write input");
+    (tmp, input, output)
+}
+
+/// INPUT with line 3 broken (an unquoted string).
+fn malformed_input() -> String {
+    INPUT.replace(r#"{"id": 3, "name": "carol""#, r#"{"id": 3, "name": carol"#)
+}
+
 fn ddl(input: &Path, output: &Path, extra: &str) -> String {
     format!(
         "CREATE TABLE src (id INT, name STRING, price DOUBLE, info ROW<city STRING>)
@@ -61,11 +77,7 @@ const INSERT: &str = "INSERT INTO out
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_to_csv_produces_exact_files() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let input = tmp.path().join("in");
-    let output = tmp.path().join("out");
-    std::fs::create_dir_all(&input).expect("mkdir");
-    std::fs::write(input.join("a.json"), INPUT).expect("write input");
+    let (_tmp, input, output) = input_dir("a.json", INPUT);
 
     let sluice = Sluice::new();
     run(&sluice, &ddl(&input, &output, "")).await.expect("ddl");
@@ -79,12 +91,7 @@ async fn json_to_csv_produces_exact_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_json_fails_with_its_position() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let input = tmp.path().join("in");
-    let output = tmp.path().join("out");
-    std::fs::create_dir_all(&input).expect("mkdir");
-    let bad = INPUT.replace(r#"{"id": 3, "name": "carol""#, r#"{"id": 3, "name": carol"#);
-    std::fs::write(input.join("bad.json"), &bad).expect("write input");
+    let (_tmp, input, output) = input_dir("bad.json", &malformed_input());
 
     let sluice = Sluice::new();
     run(&sluice, &ddl(&input, &output, "")).await.expect("ddl");
@@ -97,12 +104,7 @@ async fn malformed_json_fails_with_its_position() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignore_parse_errors_skips_and_counts() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let input = tmp.path().join("in");
-    let output = tmp.path().join("out");
-    std::fs::create_dir_all(&input).expect("mkdir");
-    let bad = INPUT.replace(r#"{"id": 3, "name": "carol""#, r#"{"id": 3, "name": carol"#);
-    std::fs::write(input.join("bad.json"), &bad).expect("write input");
+    let (_tmp, input, output) = input_dir("bad.json", &malformed_input());
 
     let sluice = Sluice::new();
     run(

@@ -228,7 +228,6 @@ pub fn is_secret_key(key: &str) -> bool {
         || k.contains("secret")
         || k.contains("sasl.jaas.config")
         || k.contains("token")
-        || k.ends_with(".key.password")
         || k.contains("credential")
 }
 

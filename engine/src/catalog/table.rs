@@ -32,7 +32,7 @@ pub struct TableColumn {
 }
 
 /// A table with validated options and its connector half.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CatalogTable {
     pub name: String,
     /// The DDL after `LIKE` was merged in, for SHOW CREATE TABLE.

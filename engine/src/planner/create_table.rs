@@ -146,7 +146,7 @@ pub fn create_table(
         computed_plan: None,
     };
     plan_computed_columns(&mut table, catalog, state)?;
-    check_watermark(&table, catalog, state)?;
+    check_watermark(&table)?;
     Ok(table)
 }
 
@@ -163,18 +163,7 @@ fn plan_computed_columns(
     {
         return Ok(());
     }
-    let raw = Arc::new(CatalogTable {
-        name: table.name.clone(),
-        ddl: table.ddl.clone(),
-        columns: table.columns.clone(),
-        connector_name: table.connector_name.clone(),
-        options: table.options.clone(),
-        connector: Arc::clone(&table.connector),
-        primary_key: table.primary_key.clone(),
-        watermark: table.watermark.clone(),
-        temporary: table.temporary,
-        computed_plan: None,
-    });
+    let raw = Arc::new(table.clone());
     let scan = LogicalPlanBuilder::scan(
         table.name.clone(),
         Arc::new(ScanSource::new(Arc::clone(&raw), table.name.clone())),
@@ -220,7 +209,7 @@ fn plan_computed_columns(
 
 /// `WATERMARK FOR c AS expr`: `c` must be a TIMESTAMP(3) or TIMESTAMP_LTZ(3)
 /// column and `expr` must be a timestamp expression over the table.
-fn check_watermark(table: &CatalogTable, _catalog: &Catalog, _state: &SessionState) -> Result<()> {
+fn check_watermark(table: &CatalogTable) -> Result<()> {
     let Some(w) = &table.watermark else {
         return Ok(());
     };

@@ -83,22 +83,21 @@ impl StreamNode {
         }
     }
 
+    fn field_names(&self) -> String {
+        let cols: Vec<&str> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        cols.join(", ")
+    }
+
     /// The node's details for EXPLAIN.
     pub fn details(&self) -> String {
         match &self.op {
-            NodeOp::Source {
-                connector,
-                projection,
-                ..
-            } => {
-                let cols: Vec<&str> = self
-                    .schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().as_str())
-                    .collect();
-                let _ = projection;
-                format!("connector={connector}, fields=[{}]", cols.join(", "))
+            NodeOp::Source { connector, .. } | NodeOp::Sink { connector, .. } => {
+                format!("connector={connector}, fields=[{}]", self.field_names())
             }
             NodeOp::Values { batches } => {
                 format!(
@@ -135,15 +134,6 @@ impl StreamNode {
                 Some(f) => format!("offset={skip}, fetch={f}"),
                 None => format!("offset={skip}"),
             },
-            NodeOp::Sink { connector, .. } => {
-                let cols: Vec<&str> = self
-                    .schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().as_str())
-                    .collect();
-                format!("connector={connector}, fields=[{}]", cols.join(", "))
-            }
             NodeOp::Collect => String::new(),
         }
     }

@@ -4,7 +4,7 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Column;
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, lit};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, lit};
 
 use crate::catalog::{CatalogTable, ColumnSource, TableColumn};
 use crate::error::{Result, SluiceError};
@@ -136,7 +136,6 @@ pub fn align_to_sink(
         };
         exprs.push(e.alias(&col.name));
     }
-    let _ = exprs.iter().map(|e| e.get_type(&qschema));
     Ok(LogicalPlanBuilder::from(query).project(exprs)?.build()?)
 }
 

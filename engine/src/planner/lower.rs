@@ -201,7 +201,7 @@ impl<'a> GraphBuilder<'a> {
             }
             LogicalPlan::Values(v) => {
                 let schema = Arc::new(v.schema.as_arrow().clone());
-                let batch = values_batch(&v.values, &v.schema, schema.clone(), &self.props)?;
+                let batch = values_batch(&v.values, schema.clone(), &self.props)?;
                 Ok(self.add(
                     NodeOp::Values {
                         batches: vec![batch],
@@ -292,7 +292,6 @@ impl<'a> GraphBuilder<'a> {
 /// Evaluates a VALUES list (constant expressions) into one batch.
 fn values_batch(
     rows: &[Vec<Expr>],
-    df_schema: &DFSchema,
     schema: SchemaRef,
     props: &ExecutionProps,
 ) -> Result<RecordBatch> {
@@ -332,7 +331,6 @@ fn values_batch(
             ScalarValue::iter_to_array(scalars)?
         });
     }
-    let _ = df_schema;
     Ok(RecordBatch::try_new_with_options(
         schema,
         columns,

@@ -83,13 +83,13 @@ fn hinted_tables(
         };
         let mut ddl = table.ddl.clone();
         ddl.options.extend(h.options.iter().cloned());
-        let hinted = create_table::create_table(&ddl, catalog, registry, state).map_err(|e| {
-            SluiceError::plan(format!(
-                "OPTIONS hint at {} on table '{name}': {e}",
-                h.position
-            ))
-        })?;
-        let mut hinted = hinted;
+        let mut hinted =
+            create_table::create_table(&ddl, catalog, registry, state).map_err(|e| {
+                SluiceError::plan(format!(
+                    "OPTIONS hint at {} on table '{name}': {e}",
+                    h.position
+                ))
+            })?;
         hinted.name = name.clone();
         out.insert(
             h.alias_name.clone(),

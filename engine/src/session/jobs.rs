@@ -9,7 +9,8 @@ use datafusion::sql::sqlparser::ast::{ObjectNamePart, Query, Statement, TableObj
 use tokio::sync::mpsc;
 
 use super::{QueryResult, Session, StatementResult};
-use crate::catalog::{Catalog, resolve_name};
+use crate::catalog::{Catalog, CatalogTable, resolve_name};
+use crate::connector::SinkTable;
 use crate::error::{Result, SluiceError};
 use crate::planner::graph::StreamGraph;
 use crate::planner::insert::align_to_sink;
@@ -21,7 +22,8 @@ use crate::sql::{FlinkStatement, TableHint};
 
 /// A planned INSERT: the logical plan aligned to the sink, and the sink.
 struct PlannedInsert {
-    table: String,
+    table: Arc<CatalogTable>,
+    sink: Arc<dyn SinkTable>,
     plan: LogicalPlan,
 }
 
@@ -92,12 +94,12 @@ impl Session {
             }
             return Err(Catalog::not_found(&name));
         };
-        if table.connector.sink().is_none() {
+        let Some(sink) = table.connector.sink() else {
             return Err(SluiceError::plan(format!(
                 "table '{name}' uses connector '{}', which can only be read, not written",
                 table.connector_name
             )));
-        }
+        };
         let Some(source) = ins.source else {
             return Err(SluiceError::plan("INSERT needs a SELECT or VALUES"));
         };
@@ -118,7 +120,7 @@ impl Session {
         )?;
         let aligned = align_to_sink(&table, &columns, query)?;
         let plan = self.inner.state.optimize(&aligned)?;
-        Ok(PlannedInsert { table: name, plan })
+        Ok(PlannedInsert { table, sink, plan })
     }
 
     /// Plans INSERTs into one graph (shared scans are read once).
@@ -136,14 +138,12 @@ impl Session {
         let mut gb = GraphBuilder::new(&config);
         for p in &planned {
             let out = gb.lower(&p.plan)?;
-            let table = catalog
-                .table(&p.table)
-                .ok_or_else(|| Catalog::not_found(&p.table))?;
-            let sink = table
-                .connector
-                .sink()
-                .ok_or_else(|| SluiceError::plan("not a sink"))?;
-            gb.add_sink(out, table.name.clone(), table.connector_name.clone(), sink);
+            gb.add_sink(
+                out,
+                p.table.name.clone(),
+                p.table.connector_name.clone(),
+                Arc::clone(&p.sink),
+            );
         }
         Ok((planned, gb.build()))
     }
@@ -152,7 +152,7 @@ impl Session {
         let (planned, graph) = self.plan_inserts(inserts)?;
         let names: Vec<String> = planned
             .iter()
-            .map(|p| format!("default_catalog.default_database.{}", p.table))
+            .map(|p| format!("default_catalog.default_database.{}", p.table.name))
             .collect();
         let job_name = self
             .config_value(crate::config::PIPELINE_NAME)
@@ -243,10 +243,7 @@ fn share_scans(planned: Vec<PlannedInsert>) -> Result<Vec<PlannedInsert>> {
                     other => Ok(Transformed::no(other)),
                 })?
                 .data;
-            Ok(PlannedInsert {
-                table: p.table,
-                plan,
-            })
+            Ok(PlannedInsert { plan, ..p })
         })
         .collect()
 }

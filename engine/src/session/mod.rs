@@ -196,7 +196,7 @@ impl Session {
             FlinkStatement::Explain(inner) => self.explain(*inner),
             FlinkStatement::Query { query, hints } => self.run_query(*query, &hints),
             FlinkStatement::Insert { .. } | FlinkStatement::StatementSet(_) => {
-                self.run_inserts(stmt_inserts(stmt_owned(stmt)))
+                self.run_inserts(stmt_inserts(stmt))
             }
             FlinkStatement::StopJob { id, with_savepoint } => {
                 if with_savepoint {
@@ -265,10 +265,6 @@ impl Session {
 
 fn ok() -> StatementResult {
     StatementResult::Message(OK_MESSAGE.to_string())
-}
-
-fn stmt_owned(s: FlinkStatement) -> FlinkStatement {
-    s
 }
 
 /// The INSERTs of an INSERT or a statement set.

@@ -231,7 +231,6 @@ impl Session {
                 String::new(),
             ]);
         }
-        let _ = status;
         Ok(string_table(
             &["operator", "rows in", "rows out", "records skipped"],
             rows,

@@ -72,9 +72,7 @@ impl FlinkParser<'_> {
                 break;
             }
         }
-        if self.accept("COMMENT") {
-            ct.comment = Some(self.string_literal("a comment string")?);
-        }
+        ct.comment = self.opt_comment()?;
         if self.accept_all(&["PARTITIONED", "BY"]) {
             ct.partitioned_by = self.ident_list()?;
         }
@@ -177,11 +175,7 @@ impl FlinkParser<'_> {
         let col_pos = position(start.span.start);
         if self.accept("AS") {
             let expr = self.sp(|p| p.parse_expr())?;
-            let comment = if self.accept("COMMENT") {
-                Some(self.string_literal("a comment string")?)
-            } else {
-                None
-            };
+            let comment = self.opt_comment()?;
             ct.columns.push(ColumnDef {
                 name,
                 kind: ColumnKind::Computed(Box::new(expr)),
@@ -198,11 +192,7 @@ impl FlinkParser<'_> {
                 None
             };
             let is_virtual = self.accept("VIRTUAL");
-            let comment = if self.accept("COMMENT") {
-                Some(self.string_literal("a comment string")?)
-            } else {
-                None
-            };
+            let comment = self.opt_comment()?;
             ct.columns.push(ColumnDef {
                 name,
                 kind: ColumnKind::Metadata {
@@ -242,6 +232,15 @@ impl FlinkParser<'_> {
         Ok(())
     }
 
+    /// An optional `COMMENT '..'` clause.
+    fn opt_comment(&mut self) -> Result<Option<String>> {
+        if self.accept("COMMENT") {
+            Ok(Some(self.string_literal("a comment string")?))
+        } else {
+            Ok(None)
+        }
+    }
+
     fn set_primary_key(&mut self, ct: &mut CreateTable, pk: PrimaryKey) -> Result<()> {
         if ct.primary_key.is_some() {
             return Err(SluiceError::Parse {
@@ -273,11 +272,7 @@ impl FlinkParser<'_> {
         } else {
             Vec::new()
         };
-        let comment = if self.accept("COMMENT") {
-            Some(self.string_literal("a comment string")?)
-        } else {
-            None
-        };
+        let comment = self.opt_comment()?;
         self.expect_word("AS")?;
         let FlinkStatement::Query { query, hints } = self.parse_query_public()? else {
             unreachable!("parse_query returns a query");

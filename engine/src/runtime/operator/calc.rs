@@ -13,7 +13,7 @@ use crate::planner::graph::CalcStep;
 
 /// Runs a chain of filters and projections.
 pub struct CalcOperator {
-    steps: Vec<(CalcStep, Option<SchemaRef>)>,
+    steps: Vec<CalcStep>,
 }
 
 impl CalcOperator {
@@ -24,18 +24,18 @@ impl CalcOperator {
         // build because of it. NOT NULL is enforced where it matters: at sinks.
         let steps = steps
             .into_iter()
-            .map(|s| {
-                let schema = match &s {
-                    CalcStep::Project(_, schema) => Some(Arc::new(Schema::new(
+            .map(|s| match s {
+                CalcStep::Project(exprs, schema) => {
+                    let nullable: SchemaRef = Arc::new(Schema::new(
                         schema
                             .fields()
                             .iter()
                             .map(|f| Field::new(f.name(), f.data_type().clone(), true))
                             .collect::<Vec<_>>(),
-                    ))),
-                    CalcStep::Filter(_) => None,
-                };
-                (s, schema)
+                    ));
+                    CalcStep::Project(exprs, nullable)
+                }
+                filter => filter,
             })
             .collect();
         CalcOperator { steps }
@@ -44,7 +44,7 @@ impl CalcOperator {
 
 impl Operator for CalcOperator {
     fn process(&mut self, mut batch: RecordBatch) -> Result<Option<RecordBatch>> {
-        for (step, out_schema) in &self.steps {
+        for step in &self.steps {
             match step {
                 CalcStep::Filter(pred) => {
                     let mask = pred.evaluate(&batch)?.into_array(batch.num_rows())?;
@@ -62,17 +62,14 @@ impl Operator for CalcOperator {
                         return Ok(None);
                     }
                 }
-                CalcStep::Project(exprs, _) => {
+                CalcStep::Project(exprs, schema) => {
                     let n = batch.num_rows();
                     let cols = exprs
                         .iter()
                         .map(|e| e.evaluate(&batch).and_then(|v| v.into_array(n)))
                         .collect::<datafusion::error::Result<Vec<_>>>()?;
-                    let schema = out_schema
-                        .clone()
-                        .ok_or_else(|| SluiceError::execution("projection without schema"))?;
                     batch = RecordBatch::try_new_with_options(
-                        schema,
+                        Arc::clone(schema),
                         cols,
                         &RecordBatchOptions::new().with_row_count(Some(n)),
                     )?;
