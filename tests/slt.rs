@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use sluice::{Sluice, SluiceError, StatementResult};
+use datafusion::arrow::array::AsArray;
 use sluice_engine::display::format_value;
 use sqllogictest::{DBOutput, DefaultColumnType};
 
@@ -48,7 +49,7 @@ impl sqllogictest::AsyncDB for SltDb {
                         batches.push(b?);
                     }
                     q.job.wait().await?;
-                    rows(q.schema.fields().len(), &batches)
+                    rows(q.schema.fields().len(), q.is_changelog, &batches)
                 }
             };
         }
@@ -66,15 +67,25 @@ impl sqllogictest::AsyncDB for SltDb {
     }
 }
 
+/// Result rows as strings. An updating result gets Flink's `op` column
+/// (`+I`, `-U`, `+U`, `-D`) first.
 fn rows(
     ncols: usize,
+    is_changelog: bool,
     batches: &[datafusion::arrow::record_batch::RecordBatch],
 ) -> DBOutput<DefaultColumnType> {
     let mut out = Vec::new();
     for b in batches {
         for r in 0..b.num_rows() {
+            let op = is_changelog.then(|| {
+                let kinds = b.column(ncols).as_primitive::<datafusion::arrow::datatypes::Int8Type>();
+                sluice::RowKind::from_i8(kinds.value(r))
+                    .map_or("?", |k| k.short())
+                    .to_string()
+            });
             out.push(
-                (0..ncols)
+                op.into_iter()
+                    .chain((0..ncols)
                     .map(|c| {
                         let col = b.column(c);
                         if col.is_null(r) {
@@ -87,13 +98,13 @@ fn rows(
                                 s
                             }
                         }
-                    })
+                    }))
                     .collect(),
             );
         }
     }
     DBOutput::Rows {
-        types: vec![DefaultColumnType::Any; ncols],
+        types: vec![DefaultColumnType::Any; ncols + usize::from(is_changelog)],
         rows: out,
     }
 }

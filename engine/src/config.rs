@@ -15,6 +15,18 @@ pub const CHANNEL_CAPACITY: &str = "table.exec.channel-capacity";
 pub const RESULT_MODE: &str = "sql-client.execution.result-mode";
 /// Name of jobs submitted by this session.
 pub const PIPELINE_NAME: &str = "pipeline.name";
+/// How often sources emit watermarks (0 = after every batch).
+pub const WATERMARK_INTERVAL: &str = "pipeline.auto-watermark-interval";
+/// A source split silent this long is idle and stops holding watermarks back (0 = never).
+pub const IDLE_TIMEOUT: &str = "table.exec.source.idle-timeout";
+/// Keyed state untouched this long is dropped (0 = kept forever).
+pub const STATE_TTL: &str = "table.exec.state.ttl";
+/// Mini-batch: buffer updating input and emit once per key.
+pub const MINI_BATCH_ENABLED: &str = "table.exec.mini-batch.enabled";
+/// Mini-batch: the longest a row is buffered.
+pub const MINI_BATCH_LATENCY: &str = "table.exec.mini-batch.allow-latency";
+/// Mini-batch: the most rows buffered.
+pub const MINI_BATCH_SIZE: &str = "table.exec.mini-batch.size";
 
 /// Known keys, their defaults and a description of valid values.
 const KNOWN: &[(&str, &str, &str)] = &[
@@ -22,6 +34,12 @@ const KNOWN: &[(&str, &str, &str)] = &[
     (BATCH_SIZE, "8192", "a positive integer"),
     (CHANNEL_CAPACITY, "16", "a positive integer"),
     (RESULT_MODE, "tableau", "one of tableau, table, changelog"),
+    (WATERMARK_INTERVAL, "200 ms", "a duration such as '200 ms' or '0'"),
+    (IDLE_TIMEOUT, "0 ms", "a duration such as '5 s' (0 disables)"),
+    (STATE_TTL, "0 ms", "a duration such as '1 h' (0 keeps state forever)"),
+    (MINI_BATCH_ENABLED, "false", "true or false"),
+    (MINI_BATCH_LATENCY, "0 ms", "a duration such as '2 s'"),
+    (MINI_BATCH_SIZE, "-1", "a positive integer (or -1)"),
 ];
 
 /// The `SET` options of a session.
@@ -38,6 +56,11 @@ impl SessionConfig {
                 PARALLELISM | BATCH_SIZE | CHANNEL_CAPACITY => {
                     value.trim().parse::<usize>().is_ok_and(|n| n > 0)
                 }
+                WATERMARK_INTERVAL | IDLE_TIMEOUT | STATE_TTL | MINI_BATCH_LATENCY => {
+                    crate::catalog::parse_duration(value).is_some()
+                }
+                MINI_BATCH_ENABLED => value.trim().parse::<bool>().is_ok(),
+                MINI_BATCH_SIZE => value.trim().parse::<i64>().is_ok_and(|n| n > 0 || n == -1),
                 RESULT_MODE => matches!(
                     value.trim().to_ascii_lowercase().as_str(),
                     "tableau" | "table" | "changelog"
@@ -95,6 +118,40 @@ impl SessionConfig {
     /// `table.exec.batch-size`.
     pub fn batch_size(&self) -> usize {
         self.usize(BATCH_SIZE)
+    }
+
+    fn duration(&self, key: &str) -> std::time::Duration {
+        self.get(key)
+            .and_then(|v| crate::catalog::parse_duration(&v))
+            .unwrap_or_default()
+    }
+
+    /// `pipeline.auto-watermark-interval`.
+    pub fn watermark_interval(&self) -> std::time::Duration {
+        self.duration(WATERMARK_INTERVAL)
+    }
+
+    /// `table.exec.source.idle-timeout`, `None` when disabled.
+    pub fn idle_timeout(&self) -> Option<std::time::Duration> {
+        Some(self.duration(IDLE_TIMEOUT)).filter(|d| !d.is_zero())
+    }
+
+    /// `table.exec.state.ttl`, `None` when state is kept forever.
+    pub fn state_ttl(&self) -> Option<std::time::Duration> {
+        Some(self.duration(STATE_TTL)).filter(|d| !d.is_zero())
+    }
+
+    /// Mini-batch settings `(allow-latency, size)` when enabled.
+    pub fn mini_batch(&self) -> Option<(std::time::Duration, usize)> {
+        let on = self
+            .get(MINI_BATCH_ENABLED)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let size = self
+            .get(MINI_BATCH_SIZE)
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|n| *n > 0)
+            .map_or(usize::MAX, |n| n as usize);
+        on.then(|| (self.duration(MINI_BATCH_LATENCY), size))
     }
 
     /// `table.exec.channel-capacity`.

@@ -113,6 +113,11 @@ pub enum RowKind {
 /// Name of the row-kind column of an updating stream.
 pub const ROW_KIND_COLUMN: &str = "__sluice_row_kind";
 
+/// The row-kind column's field.
+pub fn row_kind_field() -> datafusion::arrow::datatypes::Field {
+    datafusion::arrow::datatypes::Field::new(ROW_KIND_COLUMN, DataType::Int8, false)
+}
+
 impl RowKind {
     /// Flink's short string: `+I`, `-U`, `+U`, `-D`.
     pub fn short(self) -> &'static str {

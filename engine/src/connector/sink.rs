@@ -48,6 +48,12 @@ pub trait SinkWriter: Send {
     async fn write(&mut self, batch: RecordBatch) -> Result<()>;
     /// Makes everything written so far durable (checkpoint barrier, timer).
     async fn flush(&mut self) -> Result<()>;
+    /// When the writer wants [`SinkWriter::flush`] called even if no batch
+    /// arrives (`sink.buffer-flush.interval` since the first buffered row).
+    /// The runtime calls `flush` once this instant passes.
+    fn flush_deadline(&self) -> Option<tokio::time::Instant> {
+        None
+    }
     /// End of input: flush and release resources.
     async fn finish(&mut self) -> Result<()>;
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::ChangelogMode;
 use crate::error::Result;
 use crate::runtime::OperatorMetrics;
 
@@ -18,6 +19,13 @@ pub trait SourceTable: Send + Sync + Debug {
     /// The source's own parallelism (`scan.parallelism`), if it sets one.
     fn parallelism(&self) -> Option<usize> {
         None
+    }
+    /// What the source produces. A source that is not append-only (a
+    /// changelog format, upsert-kafka) appends the Int8 row-kind column
+    /// ([`crate::connector::ROW_KIND_COLUMN`]) as the LAST column of every batch,
+    /// after the projected columns; it is not part of [`SourceTable::schema`].
+    fn changelog_mode(&self) -> ChangelogMode {
+        ChangelogMode::AppendOnly
     }
     /// Opens one parallel instance of the source.
     fn open(&self, ctx: ScanContext) -> Result<Box<dyn SourceReader>>;
@@ -55,4 +63,15 @@ pub trait SourceReader: Send {
     /// The next batch, or `None` once a bounded input is exhausted. An
     /// unbounded source simply waits for data.
     async fn next_batch(&mut self) -> Result<Option<RecordBatch>>;
+    /// How many splits (e.g. Kafka partitions) this instance reads. Event-time
+    /// watermarks are tracked per split and combined by minimum, so a split
+    /// that lags holds the watermark back until it is idle.
+    fn split_count(&self) -> usize {
+        1
+    }
+    /// The split (`0..split_count()`) the batch last returned by
+    /// [`SourceReader::next_batch`] came from; every batch holds rows of one split.
+    fn last_split(&self) -> usize {
+        0
+    }
 }

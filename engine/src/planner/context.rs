@@ -9,11 +9,12 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::{TableReference, plan_datafusion_err};
 use datafusion::execution::session_state::SessionState;
-use datafusion::logical_expr::planner::{ContextProvider, ExprPlanner};
+use datafusion::logical_expr::planner::{ContextProvider, ExprPlanner, RelationPlanner};
 use datafusion::logical_expr::{
     AggregateUDF, HigherOrderUDF, LogicalPlan, ScalarUDF, TableSource, WindowUDF,
 };
 
+use super::window_tvf::WindowTvfPlanner;
 use crate::catalog::{Catalog, CatalogTable, DEFAULT_CATALOG, DEFAULT_DATABASE};
 
 /// A catalog table as DataFusion sees it: the connector's scan. Tables with
@@ -103,6 +104,12 @@ impl ContextProvider for SluiceContextProvider<'_> {
         Err(plan_datafusion_err!(
             "Object '{name}' not found within '{DEFAULT_CATALOG}.{DEFAULT_DATABASE}'"
         ))
+    }
+
+    fn get_relation_planners(&self) -> &[Arc<dyn RelationPlanner>] {
+        static PLANNERS: std::sync::LazyLock<Vec<Arc<dyn RelationPlanner>>> =
+            std::sync::LazyLock::new(|| vec![Arc::new(WindowTvfPlanner)]);
+        &PLANNERS
     }
 
     fn get_expr_planners(&self) -> &[Arc<dyn ExprPlanner>] {

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use datafusion::common::DFSchema;
 use datafusion::execution::session_state::SessionState;
-use datafusion::logical_expr::{ExprSchemable, LogicalPlanBuilder};
+use datafusion::logical_expr::{ExprSchemable, Extension, LogicalPlan, LogicalPlanBuilder};
 use datafusion::sql::planner::{PlannerContext, SqlToRel};
 
 use super::context::{ScanSource, SluiceContextProvider};
+use super::nodes::WatermarkNode;
 use super::parser_options;
 use crate::catalog::{
     Catalog, CatalogTable, ColumnSource, ConnectorOptions, TableColumn, metadata_columns,
@@ -104,11 +105,20 @@ pub fn create_table(
             registry.names().join(", ")
         )));
     };
+    // Watermark options belong to the engine, whatever the connector.
+    let idle_timeout = match options.get(IDLE_TIMEOUT_KEY) {
+        None => None,
+        Some(v) => Some(crate::catalog::parse_duration(v).ok_or_else(|| {
+            err(format!(
+                "option '{IDLE_TIMEOUT_KEY}': invalid duration '{v}' (expected e.g. '30 s')"
+            ))
+        })?),
+    };
     let mut connector_options = ConnectorOptions::new(
         name.clone(),
         options
             .iter()
-            .filter(|(k, _)| k.as_str() != "connector")
+            .filter(|(k, _)| k.as_str() != "connector" && k.as_str() != IDLE_TIMEOUT_KEY)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     );
@@ -147,7 +157,65 @@ pub fn create_table(
     };
     plan_computed_columns(&mut table, catalog, state)?;
     check_watermark(&table)?;
+    plan_watermark(&mut table, catalog, state, idle_timeout)?;
     Ok(table)
+}
+
+/// The table option that marks a silent source split idle.
+pub const IDLE_TIMEOUT_KEY: &str = "scan.watermark.idle-timeout";
+
+/// Puts the watermark assigner above the table's scan (and computed
+/// columns), so every query reading the table generates watermarks.
+fn plan_watermark(
+    table: &mut CatalogTable,
+    catalog: &Catalog,
+    state: &SessionState,
+    idle_timeout: Option<std::time::Duration>,
+) -> Result<()> {
+    let Some(w) = table.watermark.clone() else {
+        return Ok(());
+    };
+    let input = match table.computed_plan.take() {
+        Some(p) => p,
+        None => {
+            let raw = Arc::new(table.clone());
+            LogicalPlanBuilder::scan(
+                table.name.clone(),
+                Arc::new(ScanSource::new(raw, table.name.clone())),
+                None,
+            )?
+            .build()?
+        }
+    };
+    let provider = SluiceContextProvider {
+        catalog,
+        state,
+        extra: Default::default(),
+    };
+    let sql_to_rel = SqlToRel::new_with_options(&provider, parser_options());
+    let expr = sql_to_rel
+        .sql_to_expr(w.expr.clone(), input.schema(), &mut PlannerContext::new())
+        .map_err(|e| {
+            SluiceError::plan(format!(
+                "WATERMARK of table '{}': {}",
+                table.name,
+                SluiceError::from(e)
+            ))
+        })?;
+    let rowtime = input
+        .schema()
+        .qualified_field_with_unqualified_name(&w.column.value)
+        .map(|(q, f)| datafusion::common::Column::new(q.cloned(), f.name()))?;
+    let node = WatermarkNode {
+        input,
+        rowtime,
+        expr,
+        idle_timeout,
+    };
+    table.computed_plan = Some(LogicalPlan::Extension(Extension {
+        node: Arc::new(node),
+    }));
+    Ok(())
 }
 
 /// Types computed columns and stores the projection that computes them.

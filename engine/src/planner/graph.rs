@@ -9,6 +9,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::physical_expr::PhysicalExpr;
 
 use crate::connector::{ChangelogMode, SinkTable, SourceTable};
+use crate::runtime::aggregate::AggregateCalls;
+use crate::runtime::aggregate::group_by::GroupAggregateSpec;
+use crate::runtime::time::WatermarkSettings;
+use crate::runtime::window::{WindowAggregateSpec, WindowSpec};
 
 /// One step of a fused stateless operator.
 #[derive(Debug, Clone)]
@@ -45,6 +49,22 @@ pub enum NodeOp {
     },
     /// Hands rows to the client (`SELECT`).
     Collect,
+    /// Generates event-time watermarks (per source split) from `expr`.
+    Watermark {
+        expr: Arc<dyn PhysicalExpr>,
+        settings: WatermarkSettings,
+    },
+    /// Appends `window_start`, `window_end`, `window_time`; `panes` when a
+    /// window aggregate follows (then they hold the row's pane).
+    WindowAssign {
+        spec: WindowSpec,
+        time_col: usize,
+        panes: bool,
+    },
+    /// Aggregates windows (append-only output).
+    WindowAggregate(Box<WindowAggregateSpec>),
+    /// Non-windowed GROUP BY / DISTINCT: an updating result.
+    GroupAggregate(Box<GroupAggregateSpec>),
 }
 
 /// A node of the streaming graph.
@@ -58,6 +78,9 @@ pub struct StreamNode {
     pub parallelism: usize,
     pub bounded: bool,
     pub changelog: ChangelogMode,
+    /// How rows reach this node from its input: `Some(keys)` hashes by the
+    /// keys (empty: everything to one instance); `None` forwards.
+    pub input_keys: Option<Vec<Arc<dyn PhysicalExpr>>>,
 }
 
 impl StreamNode {
@@ -80,6 +103,10 @@ impl StreamNode {
             NodeOp::Limit { .. } => "Limit".to_string(),
             NodeOp::Sink { table, .. } => format!("Sink: {table}"),
             NodeOp::Collect => "Collect".to_string(),
+            NodeOp::Watermark { .. } => "WatermarkAssigner".to_string(),
+            NodeOp::WindowAssign { spec, .. } => format!("WindowAssign: {spec}"),
+            NodeOp::WindowAggregate(s) => format!("WindowAggregate: {}", s.window),
+            NodeOp::GroupAggregate(_) => "GroupAggregate".to_string(),
         }
     }
 
@@ -135,8 +162,35 @@ impl StreamNode {
                 None => format!("offset={skip}"),
             },
             NodeOp::Collect => String::new(),
+            NodeOp::Watermark { expr, .. } => format!("watermark=[{expr}]"),
+            NodeOp::WindowAssign { panes, .. } => {
+                if *panes {
+                    "panes".to_string()
+                } else {
+                    String::new()
+                }
+            }
+            NodeOp::WindowAggregate(s) => {
+                let proc = if s.proctime { ", proctime" } else { "" };
+                format!("keys=[{}], aggs=[{}]{proc}", exprs(&s.keys), calls(&s.calls))
+            }
+            NodeOp::GroupAggregate(s) => {
+                format!("keys=[{}], aggs=[{}]", exprs(&s.keys), calls(&s.calls))
+            }
         }
     }
+}
+
+fn exprs(e: &[Arc<dyn PhysicalExpr>]) -> String {
+    e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn calls(c: &AggregateCalls) -> String {
+    c.calls
+        .iter()
+        .map(|c| c.expr.name().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A job's operators, in topological order (inputs before consumers).

@@ -2,7 +2,7 @@
 //! This is where what cannot run on an unbounded stream is rejected, with a
 //! message that says why and what to write instead.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
@@ -23,11 +23,13 @@ use crate::error::{Result, SluiceError};
 /// Builds one streaming graph from one or more logical plans (a statement set
 /// lowers several INSERTs into one graph that shares identical scans).
 pub struct GraphBuilder<'a> {
-    graph: StreamGraph,
-    config: &'a SessionConfig,
-    props: ExecutionProps,
+    pub(super) graph: StreamGraph,
+    pub(super) config: &'a SessionConfig,
+    pub(super) props: ExecutionProps,
     /// Scans already in the graph, so a statement set reads a source once.
     scans: HashMap<(String, Option<Vec<usize>>), usize>,
+    /// Window TVFs read by a window aggregate: they assign panes.
+    pub(super) pane_tvfs: HashSet<usize>,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -37,6 +39,7 @@ impl<'a> GraphBuilder<'a> {
             config,
             props: ExecutionProps::new(),
             scans: HashMap::new(),
+            pane_tvfs: HashSet::new(),
         }
     }
 
@@ -45,7 +48,7 @@ impl<'a> GraphBuilder<'a> {
         self.graph
     }
 
-    fn add(
+    pub(super) fn add(
         &mut self,
         op: NodeOp,
         inputs: Vec<usize>,
@@ -57,6 +60,15 @@ impl<'a> GraphBuilder<'a> {
             NodeOp::Values { .. } => true,
             _ => inputs.iter().all(|i| self.graph.nodes[*i].bounded),
         };
+        // Updates flow through every operator that does not consume them.
+        let changelog = if inputs
+            .iter()
+            .any(|i| self.graph.nodes[*i].changelog != ChangelogMode::AppendOnly)
+        {
+            ChangelogMode::Retract
+        } else {
+            ChangelogMode::AppendOnly
+        };
         let id = self.graph.nodes.len();
         self.graph.nodes.push(StreamNode {
             id,
@@ -65,24 +77,38 @@ impl<'a> GraphBuilder<'a> {
             schema,
             parallelism,
             bounded,
-            changelog: ChangelogMode::AppendOnly,
+            changelog,
+            input_keys: None,
         });
         id
     }
 
-    /// Adds a sink reading `input`.
+    /// Adds a sink reading `input`. An updating input into a sink that
+    /// accepts only appends is a planning error naming the operator that
+    /// produces the updates.
     pub fn add_sink(
         &mut self,
         input: usize,
         table: String,
         connector: String,
         sink: Arc<dyn SinkTable>,
-    ) -> usize {
+    ) -> Result<usize> {
+        if self.graph.nodes[input].changelog != ChangelogMode::AppendOnly
+            && sink.accepted_changelog() == ChangelogMode::AppendOnly
+        {
+            let producer = self.update_producer(input);
+            return Err(SluiceError::plan(format!(
+                "Table sink '{table}' (connector '{connector}') doesn't support consuming update \
+                 changes which is produced by node {producer}. Write into a sink that accepts \
+                 updates (upsert-kafka, jdbc or elasticsearch with a PRIMARY KEY, print), or make \
+                 the query append-only (e.g. a window aggregate instead of a GROUP BY)."
+            )));
+        }
         let parallelism = sink
             .parallelism()
             .unwrap_or(self.graph.nodes[input].parallelism);
         let schema = sink.schema();
-        self.add(
+        Ok(self.add(
             NodeOp::Sink {
                 table,
                 connector,
@@ -91,7 +117,18 @@ impl<'a> GraphBuilder<'a> {
             vec![input],
             schema,
             parallelism,
-        )
+        ))
+    }
+
+    /// The first node upstream of `id` that turns appends into updates.
+    fn update_producer(&self, mut id: usize) -> String {
+        loop {
+            let n = &self.graph.nodes[id];
+            match n.inputs.iter().find(|i| self.graph.nodes[**i].changelog != ChangelogMode::AppendOnly) {
+                Some(i) => id = *i,
+                None => return format!("{}({})", n.name(), n.details()),
+            }
+        }
     }
 
     /// Adds the client-facing collector of a SELECT.
@@ -100,7 +137,7 @@ impl<'a> GraphBuilder<'a> {
         self.add(NodeOp::Collect, vec![input], schema, 1)
     }
 
-    fn physical(&self, e: &Expr, schema: &DFSchema) -> Result<Arc<dyn PhysicalExpr>> {
+    pub(super) fn physical(&self, e: &Expr, schema: &DFSchema) -> Result<Arc<dyn PhysicalExpr>> {
         Ok(create_physical_expr(
             e,
             schema,
@@ -111,7 +148,7 @@ impl<'a> GraphBuilder<'a> {
 
     /// Appends a step to `input` if it is a Calc only this plan reads, else
     /// starts a new Calc: this is operator fusion.
-    fn add_calc(&mut self, input: usize, step: CalcStep, schema: SchemaRef) -> usize {
+    pub(super) fn add_calc(&mut self, input: usize, step: CalcStep, schema: SchemaRef) -> usize {
         let shared = self.scans.values().any(|v| *v == input);
         if !shared {
             let node = &mut self.graph.nodes[input];
@@ -252,9 +289,8 @@ impl<'a> GraphBuilder<'a> {
                      window, or keep the top rows with ROW_NUMBER() OVER (ORDER BY ..) <= N",
                 ))
             }
-            LogicalPlan::Aggregate(_) => Err(SluiceError::not_supported(
-                "aggregation (GROUP BY, DISTINCT aggregates) on a stream",
-            )),
+            LogicalPlan::Aggregate(a) => self.lower_aggregate(a),
+            LogicalPlan::Extension(_) => self.lower_extension(plan),
             LogicalPlan::Distinct(_) => {
                 Err(SluiceError::not_supported("SELECT DISTINCT on a stream"))
             }

@@ -6,6 +6,10 @@ pub mod create_table;
 pub mod graph;
 pub mod insert;
 pub mod lower;
+mod lower_stateful;
+pub mod nodes;
+pub mod time_attr;
+pub mod window_tvf;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,6 +37,13 @@ pub fn parser_options() -> ParserOptions {
     }
 }
 
+/// Optimizer rules left out, and why:
+/// - `single_distinct_aggregation_to_group_by` turns `COUNT(DISTINCT x)` into
+///   two stacked aggregates; on a stream the outer one would then consume
+///   the inner one's updates instead of the input's rows, and a window
+///   aggregate would lose its window.
+const UNSAFE_FOR_STREAMING: &[&str] = &["single_distinct_aggregation_to_group_by"];
+
 /// The DataFusion state Sluice plans with: built-in functions and the
 /// default analyzer/optimizer rules. Every default rule is safe for the
 /// stateless plans Sluice runs today (they only reorder and prune
@@ -43,9 +54,18 @@ pub fn new_session_state() -> SessionState {
     opts.sql_parser.enable_ident_normalization = false;
     opts.sql_parser.map_string_types_to_utf8view = false;
     opts.execution.time_zone = Some("+00:00".to_string());
-    SessionStateBuilder::new()
+    let state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
+        .build();
+    let rules = state
+        .optimizers()
+        .iter()
+        .filter(|r| !UNSAFE_FOR_STREAMING.contains(&r.name()))
+        .cloned()
+        .collect();
+    SessionStateBuilder::new_from_existing(state)
+        .with_optimizer_rules(rules)
         .build()
 }
 

@@ -21,8 +21,20 @@ pub enum Message {
     Batch(RecordBatch),
     /// Event time has advanced.
     Watermark(Watermark),
+    /// The sender will be silent for a while (an idle source split): do not
+    /// hold the watermark back waiting for it. Its next message ends that.
+    Idle,
     /// Snapshot your state, then forward the barrier.
     Barrier(CheckpointBarrier),
     /// The input has ended; nothing follows.
     End,
+}
+
+/// A message and the input slot it arrived on, so an operator with several
+/// upstream instances can track each one's watermark.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// Index of the sending instance among the receiver's inputs.
+    pub slot: usize,
+    pub message: Message,
 }

@@ -46,6 +46,10 @@ impl Session {
 
     pub(super) fn run_query(&self, query: Query, hints: &[TableHint]) -> Result<StatementResult> {
         let (plan, graph) = self.plan_select(query, hints)?;
+        let is_changelog = graph
+            .nodes
+            .last()
+            .is_some_and(|n| n.changelog != crate::connector::ChangelogMode::AppendOnly);
         let schema: SchemaRef = Arc::new(Schema::new(
             plan.schema()
                 .fields()
@@ -64,7 +68,7 @@ impl Session {
         )?;
         Ok(StatementResult::Query(QueryResult {
             schema,
-            is_changelog: false,
+            is_changelog,
             batches: rx,
             job: JobHandle { info: job },
         }))
@@ -143,7 +147,7 @@ impl Session {
                 p.table.name.clone(),
                 p.table.connector_name.clone(),
                 Arc::clone(&p.sink),
-            );
+            )?;
         }
         Ok((planned, gb.build()))
     }

@@ -12,5 +12,5 @@ pub mod types;
 
 pub use ast::*;
 pub use complete::statement_is_complete;
-pub use dialect::FlinkDialect;
+pub use dialect::{FlinkDialect, TABLE_ARG};
 pub use parser::parse_sql;

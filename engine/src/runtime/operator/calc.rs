@@ -7,18 +7,22 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use super::Operator;
+use super::{BatchOrigin, Event, Operator};
+use crate::connector::row_kind_field;
 use crate::error::{Result, SluiceError};
 use crate::planner::graph::CalcStep;
 
 /// Runs a chain of filters and projections.
 pub struct CalcOperator {
     steps: Vec<CalcStep>,
+    /// The input is updating: its last column is the row kind, which every
+    /// projection carries through unchanged.
+    row_kind: bool,
 }
 
 impl CalcOperator {
     /// A fused operator for `steps`.
-    pub fn new(steps: Vec<CalcStep>) -> Self {
+    pub fn new(steps: Vec<CalcStep>, row_kind: bool) -> Self {
         // Output batches use all-nullable fields: DataFusion's nullability
         // inference is conservative in places, and a batch must never fail to
         // build because of it. NOT NULL is enforced where it matters: at sinks.
@@ -31,6 +35,7 @@ impl CalcOperator {
                             .fields()
                             .iter()
                             .map(|f| Field::new(f.name(), f.data_type().clone(), true))
+                            .chain(row_kind.then(row_kind_field))
                             .collect::<Vec<_>>(),
                     ));
                     CalcStep::Project(exprs, nullable)
@@ -38,12 +43,27 @@ impl CalcOperator {
                 filter => filter,
             })
             .collect();
-        CalcOperator { steps }
+        CalcOperator { steps, row_kind }
     }
 }
 
 impl Operator for CalcOperator {
-    fn process(&mut self, mut batch: RecordBatch) -> Result<Option<RecordBatch>> {
+    fn process(
+        &mut self,
+        batch: RecordBatch,
+        _origin: BatchOrigin,
+        out: &mut Vec<Event>,
+    ) -> Result<()> {
+        if let Some(b) = self.apply(batch)? {
+            out.push(Event::Batch(b));
+        }
+        Ok(())
+    }
+}
+
+impl CalcOperator {
+    /// Runs every step over `batch`; `None` when no row is left.
+    pub fn apply(&mut self, mut batch: RecordBatch) -> Result<Option<RecordBatch>> {
         for step in &self.steps {
             match step {
                 CalcStep::Filter(pred) => {
@@ -64,10 +84,13 @@ impl Operator for CalcOperator {
                 }
                 CalcStep::Project(exprs, schema) => {
                     let n = batch.num_rows();
-                    let cols = exprs
+                    let mut cols = exprs
                         .iter()
                         .map(|e| e.evaluate(&batch).and_then(|v| v.into_array(n)))
                         .collect::<datafusion::error::Result<Vec<_>>>()?;
+                    if self.row_kind {
+                        cols.push(Arc::clone(batch.column(batch.num_columns() - 1)));
+                    }
                     batch = RecordBatch::try_new_with_options(
                         Arc::clone(schema),
                         cols,

@@ -2,7 +2,7 @@
 
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::Operator;
+use super::{BatchOrigin, Event, Operator};
 use crate::error::Result;
 
 /// Skips `skip` rows, then passes at most `fetch` rows.
@@ -21,7 +21,12 @@ impl LimitOperator {
 }
 
 impl Operator for LimitOperator {
-    fn process(&mut self, mut batch: RecordBatch) -> Result<Option<RecordBatch>> {
+    fn process(
+        &mut self,
+        mut batch: RecordBatch,
+        _origin: BatchOrigin,
+        out: &mut Vec<Event>,
+    ) -> Result<()> {
         if self.skip > 0 {
             let s = self.skip.min(batch.num_rows());
             self.skip -= s;
@@ -32,7 +37,10 @@ impl Operator for LimitOperator {
             *r -= take;
             batch = batch.slice(0, take);
         }
-        Ok((batch.num_rows() > 0).then_some(batch))
+        if batch.num_rows() > 0 {
+            out.push(Event::Batch(batch));
+        }
+        Ok(())
     }
 
     fn is_done(&self) -> bool {

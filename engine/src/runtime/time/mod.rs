@@ -1,0 +1,5 @@
+//! Event time: watermark generation at the sources.
+
+mod assigner;
+
+pub use assigner::{WatermarkAssigner, WatermarkSettings};
