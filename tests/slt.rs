@@ -38,7 +38,9 @@ impl sqllogictest::AsyncDB for SltDb {
                         })
                         .collect(),
                 },
-                StatementResult::Rows { schema, batches } => rows(schema.fields().len(), &batches),
+                StatementResult::Rows { schema, batches } => {
+                    rows(schema.fields().len(), false, &batches)
+                }
                 StatementResult::Job(job) => {
                     job.wait().await?;
                     DBOutput::StatementComplete(0)
