@@ -52,9 +52,9 @@ impl GraphBuilder<'_> {
         }
         if let Some(t) = extension::<WindowTvfNode>(plan) {
             let panes = self.pane_tvfs.contains(&node_id(t));
-            if matches!(t.spec, WindowSpec::Session { .. }) {
+            if matches!(t.spec, WindowSpec::Session { .. }) && !panes {
                 return Err(SluiceError::not_supported(
-                    "SESSION windows (they come next; TUMBLE, HOP and CUMULATE work)",
+                    "a SESSION window TVF outside a window aggregation",
                 ));
             }
             let input = self.lower(&t.input)?;
@@ -189,9 +189,15 @@ impl GraphBuilder<'_> {
         pane_col: Option<usize>,
     ) -> Result<usize> {
         if matches!(tvf.spec, WindowSpec::Session { .. }) {
-            return Err(SluiceError::not_supported(
-                "SESSION window aggregation (TUMBLE, HOP and CUMULATE work)",
-            ));
+            // Sessions are per partition key: every key must be grouped on.
+            for k in &tvf.partition_keys {
+                if !keys.iter().any(|e| matches!(e, Expr::Column(c) if c.name == k.name)) {
+                    return Err(SluiceError::plan(format!(
+                        "SESSION window partitioned by '{}' must also GROUP BY it",
+                        k.name
+                    )));
+                }
+            }
         }
         // The TVF under this aggregate only has to mark panes. Find the
         // instance of it inside our input (the clone above has another address).

@@ -5,6 +5,7 @@ pub mod context;
 pub mod create_table;
 pub mod graph;
 pub mod insert;
+mod legacy_window;
 pub mod lower;
 mod lower_stateful;
 pub mod nodes;
@@ -71,13 +72,14 @@ pub fn new_session_state() -> SessionState {
 
 /// Plans one query (or INSERT's source) against the catalog.
 pub fn plan_query(
-    query: Query,
+    mut query: Query,
     hints: &[TableHint],
     catalog: &Catalog,
     registry: &ConnectorRegistry,
     state: &SessionState,
 ) -> Result<LogicalPlan> {
     let extra = hinted_tables(hints, catalog, registry, state)?;
+    legacy_window::rewrite_group_windows(&mut query)?;
     let provider = SluiceContextProvider {
         catalog,
         state,

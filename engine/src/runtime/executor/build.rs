@@ -19,7 +19,9 @@ use crate::runtime::job::{JobInfo, OperatorInfo};
 use crate::runtime::metrics::OperatorMetrics;
 use crate::runtime::operator::{CalcOperator, LimitOperator, Operator};
 use crate::runtime::time::WatermarkAssigner;
-use crate::runtime::window::{WindowAggregateOperator, WindowAssignOperator};
+use crate::runtime::window::{
+    SessionWindowOperator, WindowAggregateOperator, WindowAssignOperator, WindowSpec,
+};
 
 /// True when rows pass from `up` to `down` instance by instance (no
 /// exchange): same parallelism and no re-keying.
@@ -211,6 +213,12 @@ fn operator_for(
             *panes,
             Arc::clone(&node.schema),
         )),
+        NodeOp::WindowAggregate(spec) if matches!(spec.window, WindowSpec::Session { .. }) => {
+            Box::new(SessionWindowOperator::new(
+                spec.as_ref().clone(),
+                Arc::clone(metrics),
+            )?)
+        }
         NodeOp::WindowAggregate(spec) => Box::new(WindowAggregateOperator::new(
             spec.as_ref().clone(),
             Arc::clone(metrics),

@@ -79,6 +79,13 @@ impl Operator for WindowAssignOperator {
             if ts.is_null(i) {
                 continue;
             }
+            if let WindowSpec::Session { gap } = self.spec {
+                // A session starts as the row's own window; the aggregate merges.
+                rows.push(i as u32);
+                starts.push(ts.value(i));
+                ends.push(ts.value(i) + gap);
+                continue;
+            }
             let pane_end = self.spec.pane_end(ts.value(i));
             if self.panes || self.spec.single_pane() {
                 rows.push(i as u32);

@@ -1,0 +1,192 @@
+//! Session windows: per key, a window grows while rows keep arriving within
+//! `gap` of each other. A row bridging two sessions merges them (their
+//! partial accumulator states are merged). A session fires once the
+//! watermark passes its end (last row + gap).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::Accumulator;
+
+use super::aggregate::{GroupColumn, WindowAggregateSpec};
+use super::assign::{millis, timestamps};
+use super::spec::WindowSpec;
+use crate::error::Result;
+use crate::runtime::OperatorMetrics;
+use crate::runtime::aggregate::keys::{Key, KeyCodec};
+use crate::runtime::operator::{BatchOrigin, Event, Operator};
+
+struct Session {
+    start: i64,
+    /// Exclusive: last row's time + gap.
+    end: i64,
+    accs: Vec<Box<dyn Accumulator>>,
+}
+
+/// The session window aggregate.
+pub struct SessionWindowOperator {
+    spec: WindowAggregateSpec,
+    gap: i64,
+    codec: KeyCodec,
+    sessions: HashMap<Key, Vec<Session>>,
+    watermark: i64,
+    metrics: Arc<OperatorMetrics>,
+}
+
+impl SessionWindowOperator {
+    pub fn new(spec: WindowAggregateSpec, metrics: Arc<OperatorMetrics>) -> Result<Self> {
+        let gap = match spec.window {
+            WindowSpec::Session { gap } => gap,
+            _ => 1,
+        };
+        let codec = KeyCodec::new(spec.keys.clone(), &spec.key_types)?;
+        Ok(SessionWindowOperator {
+            spec,
+            gap,
+            codec,
+            sessions: HashMap::new(),
+            watermark: i64::MIN,
+            metrics,
+        })
+    }
+
+    fn merge_into(&self, target: &mut Session, other: &mut Session) -> Result<()> {
+        target.start = target.start.min(other.start);
+        target.end = target.end.max(other.end);
+        for (t, o) in target.accs.iter_mut().zip(other.accs.iter_mut()) {
+            let state: Vec<ArrayRef> = o
+                .state()?
+                .into_iter()
+                .map(|s| s.to_array())
+                .collect::<datafusion::error::Result<_>>()?;
+            t.merge_batch(&state)?;
+        }
+        Ok(())
+    }
+
+    fn fire(&mut self, wm: i64, out: &mut Vec<Event>) -> Result<()> {
+        if wm <= self.watermark {
+            return Ok(());
+        }
+        self.watermark = wm;
+        let mut fired: BTreeMap<(i64, Key), (i64, Vec<ScalarValue>)> = BTreeMap::new();
+        for (key, list) in self.sessions.iter_mut() {
+            let mut keep = Vec::new();
+            for mut s in list.drain(..) {
+                if s.end - 1 <= wm {
+                    let vals = s
+                        .accs
+                        .iter_mut()
+                        .map(|a| a.evaluate())
+                        .collect::<datafusion::error::Result<Vec<_>>>()?;
+                    fired.insert((s.end, key.clone()), (s.start, vals));
+                } else {
+                    keep.push(s);
+                }
+            }
+            *list = keep;
+        }
+        self.sessions.retain(|_, l| !l.is_empty());
+        if fired.is_empty() {
+            return Ok(());
+        }
+        let n = fired.len();
+        let keys = self.codec.decode(fired.keys().map(|(_, k)| k))?;
+        let ends: Vec<i64> = fired.keys().map(|(e, _)| *e).collect();
+        let starts: Vec<i64> = fired.values().map(|(s, _)| *s).collect();
+        let mut cols: Vec<ArrayRef> = Vec::new();
+        for (i, g) in self.spec.group_columns.iter().enumerate() {
+            let dt = self.spec.schema.field(i).data_type();
+            cols.push(match g {
+                GroupColumn::Key(k) => Arc::clone(&keys[*k]),
+                GroupColumn::Start => timestamps(starts.clone(), dt)?,
+                GroupColumn::End => timestamps(ends.clone(), dt)?,
+                GroupColumn::Time => timestamps(ends.iter().map(|e| e - 1).collect(), dt)?,
+            });
+        }
+        let first = self.spec.group_columns.len();
+        for c in 0..self.spec.calls.calls.len() {
+            let col = ScalarValue::iter_to_array(fired.values().map(|(_, v)| v[c].clone()))?;
+            let want = self.spec.schema.field(first + c).data_type();
+            cols.push(if col.data_type() == want {
+                col
+            } else {
+                datafusion::arrow::compute::cast(&col, want)?
+            });
+        }
+        out.push(Event::Batch(RecordBatch::try_new_with_options(
+            Arc::clone(&self.spec.schema),
+            cols,
+            &RecordBatchOptions::new().with_row_count(Some(n)),
+        )?));
+        Ok(())
+    }
+}
+
+impl Operator for SessionWindowOperator {
+    fn process(&mut self, batch: RecordBatch, _: BatchOrigin, _out: &mut Vec<Event>) -> Result<()> {
+        // The assigner put each row's own window [ts, ts + gap) in the pane column.
+        let ends = millis(batch.column(self.spec.pane_col))?;
+        let grouped = self.codec.group(&batch)?;
+        let inputs = self.spec.calls.inputs(&batch)?;
+        let mut late = 0;
+        for (row, g) in grouped.group_of_row.iter().enumerate() {
+            if ends.is_null(row) {
+                continue;
+            }
+            let end = ends.value(row);
+            let start = end - self.gap;
+            let key = &grouped.keys[*g as usize];
+            let list = self.sessions.entry(key.clone()).or_default();
+            let (overlapping, rest): (Vec<Session>, Vec<Session>) = list
+                .drain(..)
+                .partition(|s| s.start < end && start < s.end);
+            *list = rest;
+            if overlapping.is_empty() && end - 1 <= self.watermark {
+                late += 1;
+                continue;
+            }
+            let mut merged = Session {
+                start,
+                end,
+                accs: self.spec.calls.accumulators()?,
+            };
+            for mut s in overlapping {
+                self.merge_into(&mut merged, &mut s)?;
+            }
+            inputs.apply(&mut merged.accs, row, 1, false)?;
+            self.sessions.entry(key.clone()).or_default().push(merged);
+        }
+        if late > 0 {
+            self.metrics.add_late_dropped(late);
+        }
+        Ok(())
+    }
+
+    fn on_watermark(&mut self, watermark: i64, out: &mut Vec<Event>) -> Result<()> {
+        if !self.spec.proctime {
+            self.fire(watermark, out)?;
+        }
+        out.push(Event::Watermark(watermark));
+        Ok(())
+    }
+
+    fn tick_interval(&self) -> Option<std::time::Duration> {
+        self.spec
+            .proctime
+            .then(|| std::time::Duration::from_millis(50))
+    }
+
+    fn on_tick(&mut self, now: i64, out: &mut Vec<Event>) -> Result<()> {
+        if self.spec.proctime {
+            self.fire(now - 1, out)?;
+        }
+        Ok(())
+    }
+
+    fn on_end(&mut self, out: &mut Vec<Event>) -> Result<()> {
+        self.fire(i64::MAX, out)
+    }
+}
