@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use sluice::{Sluice, SluiceError, StatementResult};
 use datafusion::arrow::array::AsArray;
+use sluice::{Sluice, SluiceError, StatementResult};
 use sluice_engine::display::format_value;
 use sqllogictest::{DBOutput, DefaultColumnType};
 
@@ -80,15 +80,16 @@ fn rows(
     for b in batches {
         for r in 0..b.num_rows() {
             let op = is_changelog.then(|| {
-                let kinds = b.column(ncols).as_primitive::<datafusion::arrow::datatypes::Int8Type>();
+                let kinds = b
+                    .column(ncols)
+                    .as_primitive::<datafusion::arrow::datatypes::Int8Type>();
                 sluice::RowKind::from_i8(kinds.value(r))
                     .map_or("?", |k| k.short())
                     .to_string()
             });
             out.push(
                 op.into_iter()
-                    .chain((0..ncols)
-                    .map(|c| {
+                    .chain((0..ncols).map(|c| {
                         let col = b.column(c);
                         if col.is_null(r) {
                             "NULL".to_string()

@@ -172,7 +172,11 @@ impl StreamNode {
             }
             NodeOp::WindowAggregate(s) => {
                 let proc = if s.proctime { ", proctime" } else { "" };
-                format!("keys=[{}], aggs=[{}]{proc}", exprs(&s.keys), calls(&s.calls))
+                format!(
+                    "keys=[{}], aggs=[{}]{proc}",
+                    exprs(&s.keys),
+                    calls(&s.calls)
+                )
             }
             NodeOp::GroupAggregate(s) => {
                 format!("keys=[{}], aggs=[{}]", exprs(&s.keys), calls(&s.calls))
@@ -182,7 +186,10 @@ impl StreamNode {
 }
 
 fn exprs(e: &[Arc<dyn PhysicalExpr>]) -> String {
-    e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+    e.iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn calls(c: &AggregateCalls) -> String {

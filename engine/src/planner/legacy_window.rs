@@ -11,8 +11,8 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    Cte, Expr, With, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, Query, Select,
-    SetExpr, TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
+    Cte, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, Query, Select,
+    SetExpr, TableFactor, VisitMut, VisitorMut, With, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -103,7 +103,9 @@ fn rewrite_select(s: &mut Select, ctes: &mut Vec<Cte>) -> Result<()> {
         return Ok(());
     };
     if windows.len() > 1 {
-        return Err(SluiceError::plan("a GROUP BY can have only one group window"));
+        return Err(SluiceError::plan(
+            "a GROUP BY can have only one group window",
+        ));
     }
     let (kind, args) = call(&exprs[wi]).expect("filtered above");
     let expected = if kind == "HOP" { 3 } else { 2 };
@@ -115,7 +117,9 @@ fn rewrite_select(s: &mut Select, ctes: &mut Vec<Cte>) -> Result<()> {
         )));
     }
     let time = column_name(&args[0]).ok_or_else(|| {
-        SluiceError::plan(format!("{kind}: the first argument must be a time attribute column"))
+        SluiceError::plan(format!(
+            "{kind}: the first argument must be a time attribute column"
+        ))
     })?;
     let keys: Vec<&Expr> = exprs
         .iter()
@@ -148,7 +152,10 @@ fn rewrite_select(s: &mut Select, ctes: &mut Vec<Cte>) -> Result<()> {
     };
     let (name, alias) = match &s.from[0].relation {
         TableFactor::Table {
-            name, alias, args: None, ..
+            name,
+            alias,
+            args: None,
+            ..
         } => (name.to_string(), alias.clone()),
         // A sub-query becomes a CTE the window TVF can name.
         TableFactor::Derived {
@@ -172,14 +179,19 @@ fn rewrite_select(s: &mut Select, ctes: &mut Vec<Cte>) -> Result<()> {
         }
     };
     let intervals: Vec<String> = args[1..].iter().map(|a| a.to_string()).collect();
-    let alias = alias.as_ref().map(|a| format!(" AS {}", a.name)).unwrap_or_default();
+    let alias = alias
+        .as_ref()
+        .map(|a| format!(" AS {}", a.name))
+        .unwrap_or_default();
     // Built from AST nodes' own SQL rendering and parsed back, so quoting
     // and positions stay sqlparser's.
     let tvf = format!(
         "TABLE({kind}(TABLE {name}{partition}, DESCRIPTOR({time}), {})){alias}",
         intervals.join(", ")
     );
-    let mut parser = Parser::new(&FlinkDialect).try_with_sql(&tvf).map_err(internal)?;
+    let mut parser = Parser::new(&FlinkDialect)
+        .try_with_sql(&tvf)
+        .map_err(internal)?;
     s.from[0].relation = parser.parse_table_factor().map_err(internal)?;
     exprs.splice(
         wi..=wi,

@@ -124,7 +124,11 @@ impl<'a> GraphBuilder<'a> {
     fn update_producer(&self, mut id: usize) -> String {
         loop {
             let n = &self.graph.nodes[id];
-            match n.inputs.iter().find(|i| self.graph.nodes[**i].changelog != ChangelogMode::AppendOnly) {
+            match n
+                .inputs
+                .iter()
+                .find(|i| self.graph.nodes[**i].changelog != ChangelogMode::AppendOnly)
+            {
                 Some(i) => id = *i,
                 None => return format!("{}({})", n.name(), n.details()),
             }

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::common::tree_node::TreeNode;
+use datafusion::logical_expr::ExprSchemable;
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan};
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
-use datafusion::logical_expr::ExprSchemable;
-use datafusion::common::tree_node::TreeNode;
 use datafusion::physical_expr::aggregate::LoweredAggregateBuilder;
 
 use super::graph::NodeOp;
@@ -191,7 +191,10 @@ impl GraphBuilder<'_> {
         if matches!(tvf.spec, WindowSpec::Session { .. }) {
             // Sessions are per partition key: every key must be grouped on.
             for k in &tvf.partition_keys {
-                if !keys.iter().any(|e| matches!(e, Expr::Column(c) if c.name == k.name)) {
+                if !keys
+                    .iter()
+                    .any(|e| matches!(e, Expr::Column(c) if c.name == k.name))
+                {
                     return Err(SluiceError::plan(format!(
                         "SESSION window partitioned by '{}' must also GROUP BY it",
                         k.name
@@ -231,7 +234,12 @@ impl GraphBuilder<'_> {
         };
         let schema = spec.schema.clone();
         let p = self.config.parallelism();
-        let id = self.add(NodeOp::WindowAggregate(Box::new(spec)), vec![input], schema, p);
+        let id = self.add(
+            NodeOp::WindowAggregate(Box::new(spec)),
+            vec![input],
+            schema,
+            p,
+        );
         self.keyed(id, key_exprs);
         Ok(id)
     }
@@ -263,7 +271,12 @@ impl GraphBuilder<'_> {
         // The node's schema is what the plan sees: without the row kind.
         let schema = Arc::new(agg.schema.as_arrow().clone());
         let p = self.config.parallelism();
-        let id = self.add(NodeOp::GroupAggregate(Box::new(spec)), vec![input], schema, p);
+        let id = self.add(
+            NodeOp::GroupAggregate(Box::new(spec)),
+            vec![input],
+            schema,
+            p,
+        );
         self.keyed(id, key_exprs);
         self.graph.nodes[id].changelog = ChangelogMode::Retract;
         Ok(id)

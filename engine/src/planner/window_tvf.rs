@@ -106,7 +106,13 @@ fn plan_tvf(
         return plan_err!("{name}: malformed TABLE argument");
     };
     let input = ctx.plan(TableFactor::Table {
-        name: ObjectName(table.iter().cloned().map(ObjectNamePart::Identifier).collect()),
+        name: ObjectName(
+            table
+                .iter()
+                .cloned()
+                .map(ObjectNamePart::Identifier)
+                .collect(),
+        ),
         alias: None,
         args: None,
         with_hints: vec![],

@@ -221,6 +221,18 @@ impl Session {
                 m.rows_in.to_string(),
                 m.rows_out.to_string(),
                 m.records_skipped.to_string(),
+                m.late_rows_dropped.to_string(),
+                if m.flushes == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        "{} rows in {} flushes, avg {:.1} ms, max {:.1} ms",
+                        m.rows_written,
+                        m.flushes,
+                        m.flush_micros_total as f64 / m.flushes as f64 / 1000.0,
+                        m.flush_micros_max as f64 / 1000.0
+                    )
+                },
             ]);
         }
         if let crate::runtime::JobStatus::Failed(e) = &status {
@@ -229,10 +241,19 @@ impl Session {
                 String::new(),
                 String::new(),
                 String::new(),
+                String::new(),
+                String::new(),
             ]);
         }
         Ok(string_table(
-            &["operator", "rows in", "rows out", "records skipped"],
+            &[
+                "operator",
+                "rows in",
+                "rows out",
+                "records skipped",
+                "late rows dropped",
+                "sink flushes",
+            ],
             rows,
         ))
     }

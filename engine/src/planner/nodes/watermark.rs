@@ -47,10 +47,18 @@ impl UserDefinedLogicalNodeCore for WatermarkNode {
     }
 
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "WatermarkAssigner: rowtime={}, watermark={}", self.rowtime, self.expr)
+        write!(
+            f,
+            "WatermarkAssigner: rowtime={}, watermark={}",
+            self.rowtime, self.expr
+        )
     }
 
-    fn with_exprs_and_inputs(&self, mut exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
+    fn with_exprs_and_inputs(
+        &self,
+        mut exprs: Vec<Expr>,
+        mut inputs: Vec<LogicalPlan>,
+    ) -> Result<Self> {
         Ok(WatermarkNode {
             input: inputs.swap_remove(0),
             rowtime: self.rowtime.clone(),

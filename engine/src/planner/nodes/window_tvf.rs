@@ -66,9 +66,10 @@ fn tvf_schema(input: &LogicalPlan, time_col: &Column) -> Result<DFSchemaRef> {
     let in_schema = input.schema();
     let (_, time_field) = in_schema.qualified_field_from_column(time_col)?;
     let dt = match time_field.data_type() {
-        DataType::Timestamp(_, tz) => {
-            DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, tz.clone())
-        }
+        DataType::Timestamp(_, tz) => DataType::Timestamp(
+            datafusion::arrow::datatypes::TimeUnit::Millisecond,
+            tz.clone(),
+        ),
         other => other.clone(),
     };
     let mut fields: Vec<_> = in_schema
@@ -78,7 +79,10 @@ fn tvf_schema(input: &LogicalPlan, time_col: &Column) -> Result<DFSchemaRef> {
     for name in WINDOW_COLUMNS {
         fields.push((None, Arc::new(Field::new(name, dt.clone(), false))));
     }
-    Ok(Arc::new(DFSchema::new_with_metadata(fields, HashMap::new())?))
+    Ok(Arc::new(DFSchema::new_with_metadata(
+        fields,
+        HashMap::new(),
+    )?))
 }
 
 impl UserDefinedLogicalNodeCore for WindowTvfNode {
@@ -101,14 +105,22 @@ impl UserDefinedLogicalNodeCore for WindowTvfNode {
     }
 
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "WindowTableFunction: {}, time_col={}", self.spec, self.time_col)?;
+        write!(
+            f,
+            "WindowTableFunction: {}, time_col={}",
+            self.spec, self.time_col
+        )?;
         if self.proctime {
             write!(f, " (proctime)")?;
         }
         Ok(())
     }
 
-    fn with_exprs_and_inputs(&self, exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
+    fn with_exprs_and_inputs(
+        &self,
+        exprs: Vec<Expr>,
+        mut inputs: Vec<LogicalPlan>,
+    ) -> Result<Self> {
         let cols: Vec<Column> = exprs
             .into_iter()
             .filter_map(|e| match e {
@@ -116,9 +128,18 @@ impl UserDefinedLogicalNodeCore for WindowTvfNode {
                 _ => None,
             })
             .collect();
-        let time_col = cols.first().cloned().unwrap_or_else(|| self.time_col.clone());
+        let time_col = cols
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.time_col.clone());
         let keys = cols.into_iter().skip(1).collect();
-        WindowTvfNode::try_new(inputs.swap_remove(0), self.spec, time_col, keys, self.proctime)
+        WindowTvfNode::try_new(
+            inputs.swap_remove(0),
+            self.spec,
+            time_col,
+            keys,
+            self.proctime,
+        )
     }
 
     fn necessary_children_exprs(&self, output_columns: &[usize]) -> Option<Vec<Vec<usize>>> {

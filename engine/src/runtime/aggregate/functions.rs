@@ -121,14 +121,20 @@ impl CallInputs {
             args: self
                 .args
                 .iter()
-                .map(|a| a.iter().map(take).collect::<std::result::Result<Vec<_>, _>>())
+                .map(|a| {
+                    a.iter()
+                        .map(take)
+                        .collect::<std::result::Result<Vec<_>, _>>()
+                })
                 .collect::<std::result::Result<Vec<_>, _>>()?,
             masks: self
                 .masks
                 .iter()
                 .map(|m| {
                     m.as_ref()
-                        .map(|m| take(&(Arc::new(m.clone()) as ArrayRef)).map(|a| a.as_boolean().clone()))
+                        .map(|m| {
+                            take(&(Arc::new(m.clone()) as ArrayRef)).map(|a| a.as_boolean().clone())
+                        })
                         .transpose()
                 })
                 .collect::<std::result::Result<Vec<_>, _>>()?,
@@ -145,7 +151,8 @@ impl CallInputs {
         retract: bool,
     ) -> Result<()> {
         for (i, acc) in accs.iter_mut().enumerate() {
-            let mut args: Vec<ArrayRef> = self.args[i].iter().map(|a| a.slice(offset, len)).collect();
+            let mut args: Vec<ArrayRef> =
+                self.args[i].iter().map(|a| a.slice(offset, len)).collect();
             if let Some(mask) = &self.masks[i] {
                 let m = mask.slice(offset, len);
                 if m.true_count() == 0 {

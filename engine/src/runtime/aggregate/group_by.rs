@@ -11,9 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{
-    ArrayRef, AsArray, Int8Array, RecordBatch, RecordBatchOptions,
-};
+use datafusion::arrow::array::{ArrayRef, AsArray, Int8Array, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Int8Type, SchemaRef};
 use datafusion::common::ScalarValue;
@@ -89,7 +87,9 @@ impl GroupAggregateOperator {
 
     fn kinds(&self, batch: &RecordBatch) -> Option<Vec<bool>> {
         self.spec.input_updating.then(|| {
-            let k = batch.column(batch.num_columns() - 1).as_primitive::<Int8Type>();
+            let k = batch
+                .column(batch.num_columns() - 1)
+                .as_primitive::<Int8Type>();
             k.values()
                 .iter()
                 .map(|v| *v == RowKind::UpdateBefore as i8 || *v == RowKind::Delete as i8)
@@ -266,7 +266,10 @@ impl Operator for GroupAggregateOperator {
             .spec
             .mini_batch
             .map(|(lat, _)| lat.max(Duration::from_millis(1)));
-        let ttl = self.spec.state_ttl.map(|t| (t / 4).max(Duration::from_millis(10)));
+        let ttl = self
+            .spec
+            .state_ttl
+            .map(|t| (t / 4).max(Duration::from_millis(10)));
         match (mb, ttl) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -148,7 +148,10 @@ impl ChainTask {
                 self.drive(0, vec![Event::Watermark(w)], BatchOrigin::default())
                     .await
             }
-            Combined::Idle => self.drive(0, vec![Event::Idle], BatchOrigin::default()).await,
+            Combined::Idle => {
+                self.drive(0, vec![Event::Idle], BatchOrigin::default())
+                    .await
+            }
         }
     }
 
@@ -166,7 +169,12 @@ impl ChainTask {
 
     /// Runs `events` through the operators from `start` on, then hands
     /// what comes out to the tail. `false` once nobody downstream listens.
-    async fn drive(&mut self, start: usize, events: Vec<Event>, origin: BatchOrigin) -> Result<bool> {
+    async fn drive(
+        &mut self,
+        start: usize,
+        events: Vec<Event>,
+        origin: BatchOrigin,
+    ) -> Result<bool> {
         let mut cur = events;
         for op in self.ops.iter_mut().skip(start) {
             if cur.is_empty() {

@@ -84,7 +84,12 @@ impl WatermarkAssigner {
 }
 
 impl Operator for WatermarkAssigner {
-    fn process(&mut self, batch: RecordBatch, origin: BatchOrigin, out: &mut Vec<Event>) -> Result<()> {
+    fn process(
+        &mut self,
+        batch: RecordBatch,
+        origin: BatchOrigin,
+        out: &mut Vec<Event>,
+    ) -> Result<()> {
         let values = self.expr.evaluate(&batch)?.into_array(batch.num_rows())?;
         let batch_max = max(&millis(&values)?);
         let last = self.splits.len() - 1;

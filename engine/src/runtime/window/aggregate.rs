@@ -126,7 +126,9 @@ impl WindowAggregateOperator {
                 for (k, accs) in pane.iter_mut() {
                     let f = match finals.get_mut(k) {
                         Some(f) => f,
-                        None => finals.entry(k.clone()).or_insert(self.spec.calls.accumulators()?),
+                        None => finals
+                            .entry(k.clone())
+                            .or_insert(self.spec.calls.accumulators()?),
                     };
                     for (fin, part) in f.iter_mut().zip(accs.iter_mut()) {
                         let state: Vec<ArrayRef> = part

@@ -102,13 +102,18 @@ impl Operator for WindowAssignOperator {
         if rows.is_empty() {
             return Ok(());
         }
-        let base = if rows.len() == batch.num_rows() && rows.iter().enumerate().all(|(i, r)| i as u32 == *r) {
+        let base = if rows.len() == batch.num_rows()
+            && rows.iter().enumerate().all(|(i, r)| i as u32 == *r)
+        {
             batch
         } else {
             take_record_batch(&batch, &UInt32Array::from(rows))?
         };
         let n = base.num_rows();
-        let time_type = self.schema.field(self.schema.fields().len() - 1).data_type();
+        let time_type = self
+            .schema
+            .field(self.schema.fields().len() - 1)
+            .data_type();
         let times: Vec<i64> = ends.iter().map(|e| e - 1).collect();
         let mut cols = base.columns().to_vec();
         cols.push(timestamps(starts, time_type)?);

@@ -140,9 +140,8 @@ impl Operator for SessionWindowOperator {
             let start = end - self.gap;
             let key = &grouped.keys[*g as usize];
             let list = self.sessions.entry(key.clone()).or_default();
-            let (overlapping, rest): (Vec<Session>, Vec<Session>) = list
-                .drain(..)
-                .partition(|s| s.start < end && start < s.end);
+            let (overlapping, rest): (Vec<Session>, Vec<Session>) =
+                list.drain(..).partition(|s| s.start < end && start < s.end);
             *list = rest;
             if overlapping.is_empty() && end - 1 <= self.watermark {
                 late += 1;

@@ -123,14 +123,20 @@ impl fmt::Display for WindowSpec {
             }
         };
         match *self {
-            WindowSpec::Tumble { size, offset } => write!(f, "TUMBLE(size={size}ms{})", off(offset)),
+            WindowSpec::Tumble { size, offset } => {
+                write!(f, "TUMBLE(size={size}ms{})", off(offset))
+            }
             WindowSpec::Hop {
                 slide,
                 size,
                 offset,
             } => write!(f, "HOP(slide={slide}ms, size={size}ms{})", off(offset)),
             WindowSpec::Cumulate { step, size, offset } => {
-                write!(f, "CUMULATE(step={step}ms, max_size={size}ms{})", off(offset))
+                write!(
+                    f,
+                    "CUMULATE(step={step}ms, max_size={size}ms{})",
+                    off(offset)
+                )
             }
             WindowSpec::Session { gap } => write!(f, "SESSION(gap={gap}ms)"),
         }
@@ -165,7 +171,10 @@ mod tests {
         assert_eq!(w.pane_end(5), 6);
         // Pane [4,6) is in windows starting at 4, 0 and -4.
         assert_eq!(w.windows_of_pane(6), vec![(-4, 6), (0, 10), (4, 14)]);
-        assert_eq!(w.panes_of_window(0, 10).collect::<Vec<_>>(), vec![2, 4, 6, 8, 10]);
+        assert_eq!(
+            w.panes_of_window(0, 10).collect::<Vec<_>>(),
+            vec![2, 4, 6, 8, 10]
+        );
         assert_eq!(w.pane_retire_at(6), 14);
     }
 
