@@ -11,6 +11,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use crate::connector::{ChangelogMode, SinkTable, SourceTable};
 use crate::runtime::aggregate::AggregateCalls;
 use crate::runtime::aggregate::group_by::GroupAggregateSpec;
+use crate::runtime::rank::TopNSpec;
 use crate::runtime::time::WatermarkSettings;
 use crate::runtime::window::{WindowAggregateSpec, WindowSpec};
 
@@ -65,6 +66,8 @@ pub enum NodeOp {
     WindowAggregate(Box<WindowAggregateSpec>),
     /// Non-windowed GROUP BY / DISTINCT: an updating result.
     GroupAggregate(Box<GroupAggregateSpec>),
+    /// `ROW_NUMBER() OVER (..) <= N`: an updating result.
+    TopN(Box<TopNSpec>),
 }
 
 /// A node of the streaming graph.
@@ -107,6 +110,7 @@ impl StreamNode {
             NodeOp::WindowAssign { spec, .. } => format!("WindowAssign: {spec}"),
             NodeOp::WindowAggregate(s) => format!("WindowAggregate: {}", s.window),
             NodeOp::GroupAggregate(_) => "GroupAggregate".to_string(),
+            NodeOp::TopN(s) => format!("Rank(ROW_NUMBER <= {})", s.limit),
         }
     }
 
@@ -180,6 +184,18 @@ impl StreamNode {
             }
             NodeOp::GroupAggregate(s) => {
                 format!("keys=[{}], aggs=[{}]", exprs(&s.keys), calls(&s.calls))
+            }
+            NodeOp::TopN(s) => {
+                let order: Vec<String> = s
+                    .order
+                    .iter()
+                    .map(|(e, o)| format!("{e}{}", if o.descending { " DESC" } else { "" }))
+                    .collect();
+                format!(
+                    "partitionBy=[{}], orderBy=[{}]",
+                    exprs(&s.partition),
+                    order.join(", ")
+                )
             }
         }
     }

@@ -30,6 +30,8 @@ pub struct GraphBuilder<'a> {
     scans: HashMap<(String, Option<Vec<usize>>), usize>,
     /// Window TVFs read by a window aggregate: they assign panes.
     pub(super) pane_tvfs: HashSet<usize>,
+    /// `Window` nodes under a `rank <= N` filter, with their N.
+    pub(super) top_n: HashMap<usize, usize>,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -40,6 +42,7 @@ impl<'a> GraphBuilder<'a> {
             props: ExecutionProps::new(),
             scans: HashMap::new(),
             pane_tvfs: HashSet::new(),
+            top_n: HashMap::new(),
         }
     }
 
@@ -224,6 +227,9 @@ impl<'a> GraphBuilder<'a> {
                 Ok(self.add_calc(input, CalcStep::Project(exprs, schema.clone()), schema))
             }
             LogicalPlan::Filter(f) => {
+                if let Some(id) = self.try_lower_top_n(f)? {
+                    return Ok(id);
+                }
                 let input = self.lower(&f.input)?;
                 let pred = self.physical(&f.predicate, f.input.schema())?;
                 let schema = self.graph.nodes[input].schema.clone();
@@ -299,7 +305,7 @@ impl<'a> GraphBuilder<'a> {
                 Err(SluiceError::not_supported("SELECT DISTINCT on a stream"))
             }
             LogicalPlan::Join(_) => Err(SluiceError::not_supported("joins")),
-            LogicalPlan::Window(_) => Err(SluiceError::not_supported("OVER windows")),
+            LogicalPlan::Window(w) => self.lower_window(w),
             LogicalPlan::Unnest(_) => Err(SluiceError::not_supported("UNNEST")),
             LogicalPlan::Subquery(_) => Err(SluiceError::not_supported("correlated sub-queries")),
             other => Err(SluiceError::not_supported(format!(

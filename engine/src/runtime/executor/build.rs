@@ -18,6 +18,7 @@ use crate::runtime::aggregate::GroupAggregateOperator;
 use crate::runtime::job::{JobInfo, OperatorInfo};
 use crate::runtime::metrics::OperatorMetrics;
 use crate::runtime::operator::{CalcOperator, LimitOperator, Operator};
+use crate::runtime::rank::TopNOperator;
 use crate::runtime::time::WatermarkAssigner;
 use crate::runtime::window::{
     SessionWindowOperator, WindowAggregateOperator, WindowAssignOperator, WindowSpec,
@@ -223,6 +224,7 @@ fn operator_for(
             spec.as_ref().clone(),
             Arc::clone(metrics),
         )?),
+        NodeOp::TopN(spec) => Box::new(TopNOperator::new(spec.as_ref().clone())?),
         NodeOp::GroupAggregate(spec) => {
             Box::new(GroupAggregateOperator::new(spec.as_ref().clone())?)
         }
