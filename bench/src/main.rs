@@ -4,7 +4,12 @@
 //!
 //! ```sh
 //! cargo run --release --bin sluice-bench -- [--rows N]
+//! cargo run --release --bin sluice-bench -- nexmark --help
 //! ```
+//!
+//! The `nexmark` subcommand runs the Nexmark queries (see [`nexmark`]).
+
+mod nexmark;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -98,6 +103,10 @@ fn raw_json_decode(path: &std::path::Path) -> (u64, f64) {
 #[tokio::main]
 async fn main() {
     let mut rows: u64 = 5_000_000;
+    if std::env::args().nth(1).as_deref() == Some("nexmark") {
+        let code = nexmark::main(std::env::args().skip(2).collect()).await;
+        std::process::exit(code);
+    }
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -109,6 +118,7 @@ async fn main() {
             }
             "--help" | "-h" => {
                 println!("sluice-bench [--rows N]   (build with --release)");
+                println!("sluice-bench nexmark --help");
                 return;
             }
             other => panic!("unknown argument {other}"),

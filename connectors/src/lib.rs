@@ -6,6 +6,7 @@ pub mod datagen;
 mod error;
 pub mod filesystem;
 pub mod formats;
+pub mod nexmark;
 pub mod print;
 
 pub use error::ConnectorError;
@@ -20,4 +21,5 @@ pub fn register_all(registry: &mut ConnectorRegistry) {
     registry.register(Arc::new(print::PrintConnector));
     registry.register(Arc::new(blackhole::BlackholeConnector));
     registry.register(Arc::new(filesystem::FilesystemConnector));
+    registry.register(Arc::new(nexmark::NexmarkConnector));
 }

@@ -147,7 +147,8 @@ fn implicitly_castable(from: &DataType, to: &DataType) -> bool {
             Int8 => 1,
             Int16 => 2,
             Int32 => 3,
-            Int64 => 4,
+            // ROW_NUMBER() is UInt64 in DataFusion, BIGINT in Flink.
+            Int64 | UInt64 => 4,
             Decimal128(..) => 5,
             Float32 => 6,
             Float64 => 7,

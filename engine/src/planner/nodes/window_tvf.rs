@@ -76,8 +76,16 @@ fn tvf_schema(input: &LogicalPlan, time_col: &Column) -> Result<DFSchemaRef> {
         .iter()
         .map(|(q, f)| (q.cloned(), Arc::clone(f)))
         .collect();
-    for name in WINDOW_COLUMNS {
-        fields.push((None, Arc::new(Field::new(name, dt.clone(), false))));
+    // Flink: window_start/window_end are TIMESTAMP(3); window_time has the
+    // time attribute's own type (TIMESTAMP_LTZ(3) for PROCTIME()).
+    let local = DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None);
+    for (i, name) in WINDOW_COLUMNS.iter().enumerate() {
+        let t = if i < 2 && matches!(dt, DataType::Timestamp(..)) {
+            local.clone()
+        } else {
+            dt.clone()
+        };
+        fields.push((None, Arc::new(Field::new(*name, t, false))));
     }
     Ok(Arc::new(DFSchema::new_with_metadata(
         fields,

@@ -110,15 +110,13 @@ impl Operator for WindowAssignOperator {
             take_record_batch(&batch, &UInt32Array::from(rows))?
         };
         let n = base.num_rows();
-        let time_type = self
-            .schema
-            .field(self.schema.fields().len() - 1)
-            .data_type();
+        let w = self.schema.fields().len() - 3;
+        let ty = |i: usize| self.schema.field(w + i).data_type();
         let times: Vec<i64> = ends.iter().map(|e| e - 1).collect();
         let mut cols = base.columns().to_vec();
-        cols.push(timestamps(starts, time_type)?);
-        cols.push(timestamps(ends, time_type)?);
-        cols.push(timestamps(times, time_type)?);
+        cols.push(timestamps(starts, ty(0))?);
+        cols.push(timestamps(ends, ty(1))?);
+        cols.push(timestamps(times, ty(2))?);
         out.push(Event::Batch(RecordBatch::try_new_with_options(
             Arc::clone(&self.schema),
             cols,
