@@ -175,6 +175,40 @@ impl CallInputs {
     }
 }
 
+/// The current result of every accumulator of one group.
+pub fn evaluate_all(accs: &mut [Box<dyn Accumulator>]) -> Result<Vec<ScalarValue>> {
+    Ok(accs
+        .iter_mut()
+        .map(|a| a.evaluate())
+        .collect::<datafusion::error::Result<_>>()?)
+}
+
+/// Two-phase aggregation: merges the partial states of `parts` into `target`.
+pub fn merge_states(
+    target: &mut [Box<dyn Accumulator>],
+    parts: &mut [Box<dyn Accumulator>],
+) -> Result<()> {
+    for (t, part) in target.iter_mut().zip(parts.iter_mut()) {
+        let state: Vec<ArrayRef> = part
+            .state()?
+            .into_iter()
+            .map(|s| s.to_array())
+            .collect::<datafusion::error::Result<_>>()?;
+        t.merge_batch(&state)?;
+    }
+    Ok(())
+}
+
+/// Result column `c` of per-group results, as the output type `want`.
+pub fn result_column(rows: &[Vec<ScalarValue>], c: usize, want: &DataType) -> Result<ArrayRef> {
+    let col = ScalarValue::iter_to_array(rows.iter().map(|v| v[c].clone()))?;
+    Ok(if col.data_type() == want {
+        col
+    } else {
+        datafusion::arrow::compute::cast(&col, want)?
+    })
+}
+
 fn is_min_max(name: &str) -> bool {
     name == "min" || name == "max"
 }

@@ -18,7 +18,7 @@ use datafusion::common::ScalarValue;
 use datafusion::logical_expr::Accumulator;
 use datafusion::physical_expr::PhysicalExpr;
 
-use super::functions::{AggregateCalls, CallInputs};
+use super::functions::{AggregateCalls, CallInputs, evaluate_all, result_column};
 use super::keys::{Key, KeyCodec};
 use crate::connector::RowKind;
 use crate::error::Result;
@@ -141,11 +141,7 @@ impl GroupAggregateOperator {
             self.groups.remove(key);
             return Ok(());
         }
-        let new: Vec<ScalarValue> = g
-            .accs
-            .iter_mut()
-            .map(|a| a.evaluate())
-            .collect::<datafusion::error::Result<_>>()?;
+        let new = evaluate_all(&mut g.accs)?;
         match g.last.take() {
             None => changes.push(key, new.clone(), RowKind::Insert),
             Some(old) if old != new => {
@@ -207,13 +203,8 @@ impl GroupAggregateOperator {
         }
         let mut cols: Vec<ArrayRef> = self.codec.decode(changes.keys.iter())?;
         for c in 0..self.spec.calls.calls.len() {
-            let col = ScalarValue::iter_to_array(changes.values.iter().map(|v| v[c].clone()))?;
             let want = self.spec.schema.field(cols.len()).data_type();
-            cols.push(if col.data_type() == want {
-                col
-            } else {
-                datafusion::arrow::compute::cast(&col, want)?
-            });
+            cols.push(result_column(&changes.values, c, want)?);
         }
         cols.push(Arc::new(Int8Array::from(changes.kinds)));
         out.push(Event::Batch(RecordBatch::try_new_with_options(

@@ -55,9 +55,13 @@ impl Edge {
             self.send_to(0, Message::Batch(batch)).await;
             return Ok(self.open());
         }
-        match self.hash.clone() {
-            Some(keys) => {
-                for (i, part) in partition(&batch, &keys, n)?.into_iter().enumerate() {
+        let parts = match &self.hash {
+            Some(keys) => Some(partition(&batch, keys, n)?),
+            None => None,
+        };
+        match parts {
+            Some(parts) => {
+                for (i, part) in parts.into_iter().enumerate() {
                     if let Some(p) = part {
                         self.send_to(i, Message::Batch(p)).await;
                     }

@@ -17,7 +17,9 @@ use super::assign::{millis, timestamps};
 use super::spec::WindowSpec;
 use crate::error::Result;
 use crate::runtime::OperatorMetrics;
-use crate::runtime::aggregate::functions::AggregateCalls;
+use crate::runtime::aggregate::functions::{
+    AggregateCalls, evaluate_all, merge_states, result_column,
+};
 use crate::runtime::aggregate::keys::{Key, KeyCodec};
 use crate::runtime::operator::{BatchOrigin, Event, Operator};
 
@@ -114,7 +116,7 @@ impl WindowAggregateOperator {
         if self.spec.window.single_pane() {
             if let Some(pane) = self.panes.get_mut(&end) {
                 for (k, accs) in pane.iter_mut() {
-                    results.insert(k.clone(), evaluate(accs)?);
+                    results.insert(k.clone(), evaluate_all(accs)?);
                 }
             }
         } else {
@@ -130,60 +132,58 @@ impl WindowAggregateOperator {
                             .entry(k.clone())
                             .or_insert(self.spec.calls.accumulators()?),
                     };
-                    for (fin, part) in f.iter_mut().zip(accs.iter_mut()) {
-                        let state: Vec<ArrayRef> = part
-                            .state()?
-                            .into_iter()
-                            .map(|s| s.to_array())
-                            .collect::<datafusion::error::Result<_>>()?;
-                        fin.merge_batch(&state)?;
-                    }
+                    merge_states(f, accs)?;
                 }
             }
             for (k, mut f) in finals {
-                results.insert(k, evaluate(&mut f)?);
+                results.insert(k, evaluate_all(&mut f)?);
             }
         }
         if results.is_empty() {
             return Ok(());
         }
-        let n = results.len();
         let keys = self.codec.decode(results.keys())?;
-        let mut cols: Vec<ArrayRef> = Vec::with_capacity(self.spec.schema.fields().len());
-        for (i, g) in self.spec.group_columns.iter().enumerate() {
-            let dt = self.spec.schema.field(i).data_type();
-            cols.push(match g {
-                GroupColumn::Key(k) => Arc::clone(&keys[*k]),
-                GroupColumn::Start => timestamps(vec![start; n], dt)?,
-                GroupColumn::End => timestamps(vec![end; n], dt)?,
-                GroupColumn::Time => timestamps(vec![end - 1; n], dt)?,
-            });
-        }
-        let first_agg = self.spec.group_columns.len();
+        let bounds = vec![(start, end); results.len()];
         let values: Vec<Vec<ScalarValue>> = results.into_values().collect();
-        for c in 0..self.spec.calls.calls.len() {
-            let col = ScalarValue::iter_to_array(values.iter().map(|v| v[c].clone()))?;
-            let want = self.spec.schema.field(first_agg + c).data_type();
-            cols.push(if col.data_type() == want {
-                col
-            } else {
-                datafusion::arrow::compute::cast(&col, want)?
-            });
-        }
-        out.push(Event::Batch(RecordBatch::try_new_with_options(
-            Arc::clone(&self.spec.schema),
-            cols,
-            &RecordBatchOptions::new().with_row_count(Some(n)),
+        out.push(Event::Batch(window_batch(
+            &self.spec, &keys, &bounds, &values,
         )?));
         Ok(())
     }
 }
 
-fn evaluate(accs: &mut Accs) -> Result<Vec<ScalarValue>> {
-    Ok(accs
-        .iter_mut()
-        .map(|a| a.evaluate())
-        .collect::<datafusion::error::Result<_>>()?)
+/// A window aggregate's output: the group-by columns (keys, and each row's
+/// window bounds), then the aggregate results.
+pub fn window_batch(
+    spec: &WindowAggregateSpec,
+    keys: &[ArrayRef],
+    bounds: &[(i64, i64)],
+    values: &[Vec<ScalarValue>],
+) -> Result<RecordBatch> {
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(spec.schema.fields().len());
+    for (i, g) in spec.group_columns.iter().enumerate() {
+        let dt = spec.schema.field(i).data_type();
+        let times = |f: fn(&(i64, i64)) -> i64| bounds.iter().map(f).collect();
+        cols.push(match g {
+            GroupColumn::Key(k) => Arc::clone(&keys[*k]),
+            GroupColumn::Start => timestamps(times(|b| b.0), dt)?,
+            GroupColumn::End => timestamps(times(|b| b.1), dt)?,
+            GroupColumn::Time => timestamps(times(|b| b.1 - 1), dt)?,
+        });
+    }
+    let first = spec.group_columns.len();
+    for c in 0..spec.calls.calls.len() {
+        cols.push(result_column(
+            values,
+            c,
+            spec.schema.field(first + c).data_type(),
+        )?);
+    }
+    Ok(RecordBatch::try_new_with_options(
+        Arc::clone(&spec.schema),
+        cols,
+        &RecordBatchOptions::new().with_row_count(Some(bounds.len())),
+    )?)
 }
 
 impl Operator for WindowAggregateOperator {

@@ -6,15 +6,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::Accumulator;
 
-use super::aggregate::{GroupColumn, WindowAggregateSpec};
-use super::assign::{millis, timestamps};
+use super::aggregate::{WindowAggregateSpec, window_batch};
+use super::assign::millis;
 use super::spec::WindowSpec;
 use crate::error::Result;
 use crate::runtime::OperatorMetrics;
+use crate::runtime::aggregate::functions::{evaluate_all, merge_states};
 use crate::runtime::aggregate::keys::{Key, KeyCodec};
 use crate::runtime::operator::{BatchOrigin, Event, Operator};
 
@@ -52,20 +53,6 @@ impl SessionWindowOperator {
         })
     }
 
-    fn merge_into(&self, target: &mut Session, other: &mut Session) -> Result<()> {
-        target.start = target.start.min(other.start);
-        target.end = target.end.max(other.end);
-        for (t, o) in target.accs.iter_mut().zip(other.accs.iter_mut()) {
-            let state: Vec<ArrayRef> = o
-                .state()?
-                .into_iter()
-                .map(|s| s.to_array())
-                .collect::<datafusion::error::Result<_>>()?;
-            t.merge_batch(&state)?;
-        }
-        Ok(())
-    }
-
     fn fire(&mut self, wm: i64, out: &mut Vec<Event>) -> Result<()> {
         if wm <= self.watermark {
             return Ok(());
@@ -76,11 +63,7 @@ impl SessionWindowOperator {
             let mut keep = Vec::new();
             for mut s in list.drain(..) {
                 if s.end - 1 <= wm {
-                    let vals = s
-                        .accs
-                        .iter_mut()
-                        .map(|a| a.evaluate())
-                        .collect::<datafusion::error::Result<Vec<_>>>()?;
+                    let vals = evaluate_all(&mut s.accs)?;
                     fired.insert((s.end, key.clone()), (s.start, vals));
                 } else {
                     keep.push(s);
@@ -92,34 +75,11 @@ impl SessionWindowOperator {
         if fired.is_empty() {
             return Ok(());
         }
-        let n = fired.len();
         let keys = self.codec.decode(fired.keys().map(|(_, k)| k))?;
-        let ends: Vec<i64> = fired.keys().map(|(e, _)| *e).collect();
-        let starts: Vec<i64> = fired.values().map(|(s, _)| *s).collect();
-        let mut cols: Vec<ArrayRef> = Vec::new();
-        for (i, g) in self.spec.group_columns.iter().enumerate() {
-            let dt = self.spec.schema.field(i).data_type();
-            cols.push(match g {
-                GroupColumn::Key(k) => Arc::clone(&keys[*k]),
-                GroupColumn::Start => timestamps(starts.clone(), dt)?,
-                GroupColumn::End => timestamps(ends.clone(), dt)?,
-                GroupColumn::Time => timestamps(ends.iter().map(|e| e - 1).collect(), dt)?,
-            });
-        }
-        let first = self.spec.group_columns.len();
-        for c in 0..self.spec.calls.calls.len() {
-            let col = ScalarValue::iter_to_array(fired.values().map(|(_, v)| v[c].clone()))?;
-            let want = self.spec.schema.field(first + c).data_type();
-            cols.push(if col.data_type() == want {
-                col
-            } else {
-                datafusion::arrow::compute::cast(&col, want)?
-            });
-        }
-        out.push(Event::Batch(RecordBatch::try_new_with_options(
-            Arc::clone(&self.spec.schema),
-            cols,
-            &RecordBatchOptions::new().with_row_count(Some(n)),
+        let bounds: Vec<(i64, i64)> = fired.iter().map(|((e, _), (s, _))| (*s, *e)).collect();
+        let values: Vec<Vec<ScalarValue>> = fired.into_values().map(|(_, v)| v).collect();
+        out.push(Event::Batch(window_batch(
+            &self.spec, &keys, &bounds, &values,
         )?));
         Ok(())
     }
@@ -153,7 +113,9 @@ impl Operator for SessionWindowOperator {
                 accs: self.spec.calls.accumulators()?,
             };
             for mut s in overlapping {
-                self.merge_into(&mut merged, &mut s)?;
+                merged.start = merged.start.min(s.start);
+                merged.end = merged.end.max(s.end);
+                merge_states(&mut merged.accs, &mut s.accs)?;
             }
             inputs.apply(&mut merged.accs, row, 1, false)?;
             self.sessions.entry(key.clone()).or_default().push(merged);
