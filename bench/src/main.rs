@@ -5,10 +5,12 @@
 //! ```sh
 //! cargo run --release --bin sluice-bench -- [--rows N]
 //! cargo run --release --bin sluice-bench -- nexmark --help
+//! cargo run --release --bin sluice-bench -- kafka --help
 //! ```
 //!
 //! The `nexmark` subcommand runs the Nexmark queries (see [`nexmark`]).
 
+mod kafka;
 mod nexmark;
 
 use std::io::Write;
@@ -103,6 +105,10 @@ fn raw_json_decode(path: &std::path::Path) -> (u64, f64) {
 #[tokio::main]
 async fn main() {
     let mut rows: u64 = 5_000_000;
+    if std::env::args().nth(1).as_deref() == Some("kafka") {
+        let code = kafka::main(std::env::args().skip(2).collect()).await;
+        std::process::exit(code);
+    }
     if std::env::args().nth(1).as_deref() == Some("nexmark") {
         let code = nexmark::main(std::env::args().skip(2).collect()).await;
         std::process::exit(code);
@@ -119,6 +125,7 @@ async fn main() {
             "--help" | "-h" => {
                 println!("sluice-bench [--rows N]   (build with --release)");
                 println!("sluice-bench nexmark --help");
+                println!("sluice-bench kafka --help");
                 return;
             }
             other => panic!("unknown argument {other}"),

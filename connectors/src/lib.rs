@@ -6,8 +6,13 @@ pub mod datagen;
 mod error;
 pub mod filesystem;
 pub mod formats;
+pub mod jdbc;
+pub mod kafka;
 pub mod nexmark;
 pub mod print;
+pub mod redis;
+pub mod sink;
+pub mod upsert_kafka;
 
 pub use error::ConnectorError;
 
@@ -21,5 +26,9 @@ pub fn register_all(registry: &mut ConnectorRegistry) {
     registry.register(Arc::new(print::PrintConnector));
     registry.register(Arc::new(blackhole::BlackholeConnector));
     registry.register(Arc::new(filesystem::FilesystemConnector));
+    registry.register(Arc::new(jdbc::JdbcConnector));
+    registry.register(Arc::new(self::redis::RedisConnector));
     registry.register(Arc::new(nexmark::NexmarkConnector));
+    registry.register(Arc::new(kafka::KafkaConnector));
+    registry.register(Arc::new(upsert_kafka::UpsertKafkaConnector));
 }

@@ -1,15 +1,52 @@
 //! Sluice's function library: Flink built-ins that DataFusion lacks or names
 //! differently. (The UDF API for users comes with the UDF work.)
 
+pub mod builtins;
+pub mod planner;
 mod proctime;
+pub mod syntax;
 
 use std::sync::Arc;
 
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::execution::FunctionRegistry;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
+pub use planner::FlinkExprPlanner;
 pub use proctime::ProcTime;
 
 /// Every Flink built-in Sluice adds to DataFusion's functions.
 pub fn flink_builtins() -> Vec<Arc<ScalarUDF>> {
-    vec![Arc::new(ScalarUDF::new_from_impl(ProcTime::new()))]
+    let mut f = vec![Arc::new(ScalarUDF::new_from_impl(ProcTime::new()))];
+    f.extend(builtins::scalar_functions());
+    f
+}
+
+/// Every Flink aggregate built-in Sluice adds (`LISTAGG`, and
+/// `FIRST_VALUE`/`LAST_VALUE` with Flink's NULL-skipping semantics).
+pub fn flink_aggregates() -> Vec<Arc<AggregateUDF>> {
+    builtins::aggregate::functions()
+}
+
+/// `state` with Flink's built-ins registered over DataFusion's functions of
+/// the same names, and Flink's syntax forms (`EXTRACT`, `SUBSTRING .. FROM
+/// .. FOR`) planned before DataFusion's planners see them.
+pub fn with_flink_builtins(state: SessionState) -> SessionState {
+    let mut builder = SessionStateBuilder::new_from_existing(state);
+    builder
+        .expr_planners()
+        .get_or_insert_with(Vec::new)
+        .insert(0, Arc::new(FlinkExprPlanner));
+    let mut state = builder.build();
+    for f in flink_builtins() {
+        // Registering replaces DataFusion's function of the same name.
+        let _ = state.register_udf(f);
+    }
+    for f in flink_aggregates() {
+        let _ = state.register_udaf(f);
+    }
+    for f in builtins::aggregate::window_functions() {
+        let _ = state.register_udwf(f);
+    }
+    state
 }

@@ -331,7 +331,7 @@ fn option_errors() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("option 'format'") && err.contains("csv, json"),
+        err.contains("option 'format'") && err.contains("csv, debezium-json, json"),
         "{err}"
     );
 

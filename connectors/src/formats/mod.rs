@@ -14,11 +14,18 @@
 //! `*.ignore-parse-errors`).
 
 mod base64;
+mod canal_json;
 mod csv;
+mod debezium_json;
+mod envelope;
 mod json;
 pub(crate) mod lines;
+pub mod messages;
+mod raw;
 mod text;
 
+#[cfg(test)]
+mod changelog_tests;
 #[cfg(test)]
 mod tests;
 
@@ -31,10 +38,11 @@ use datafusion::arrow::datatypes::{DataType, Int8Type, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use sluice_engine::Result;
 use sluice_engine::catalog::ConnectorOptions;
-use sluice_engine::connector::{ROW_KIND_COLUMN, RowKind};
+use sluice_engine::connector::{ChangelogMode, ROW_KIND_COLUMN, RowKind};
 use sluice_engine::runtime::OperatorMetrics;
 
 use crate::ConnectorError;
+use messages::{LineMessages, MessageDecoder, MessageEncoder, RowMessages};
 
 /// Rejects, at CREATE TABLE, a column whose type the format cannot carry;
 /// `problem` says what is wrong with a type, if anything.
@@ -67,7 +75,7 @@ pub(crate) fn regroup(
 }
 
 /// Every value `'format'` may take, sorted.
-pub const SUPPORTED_FORMATS: &[&str] = &["csv", "json"];
+pub const SUPPORTED_FORMATS: &[&str] = &["canal-json", "csv", "debezium-json", "json", "raw"];
 
 /// Rows per batch for decoders created without an explicit batch size.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
@@ -128,6 +136,52 @@ pub trait Format: Send + Sync + Debug {
     /// An encoder for batches holding the physical columns, optionally
     /// followed by the engine's row-kind column.
     fn encoder(&self) -> Result<Box<dyn RecordEncoder>>;
+
+    /// The metadata keys the format can read (Flink's
+    /// `listReadableMetadata`), with the type of each value.
+    fn metadata_keys(&self) -> Vec<(&'static str, DataType)> {
+        Vec::new()
+    }
+
+    /// What decoded rows are: append-only, or a changelog (`canal-json`,
+    /// `debezium-json`) whose encoder also takes the row-kind column.
+    fn changelog_mode(&self) -> ChangelogMode {
+        ChangelogMode::AppendOnly
+    }
+
+    /// A decoder of one record per message (Kafka) producing `projection`
+    /// followed by the `metadata` keys (from [`Format::metadata_keys`]).
+    fn message_decoder(
+        &self,
+        projection: Option<&[usize]>,
+        metadata: &[String],
+        batch_size: usize,
+    ) -> Result<Box<dyn MessageDecoder>> {
+        reject_format_metadata(self.name(), metadata)?;
+        Ok(Box::new(LineMessages::new(
+            self.decoder(projection, batch_size)?,
+            false,
+        )))
+    }
+
+    /// An encoder of one message per row.
+    fn message_encoder(&self) -> Result<Box<dyn MessageEncoder>> {
+        // json writes one record per line with no raw newline inside.
+        Ok(Box::new(RowMessages::new(
+            self.encoder()?,
+            self.name() == "json",
+        )))
+    }
+}
+
+/// Fails when metadata keys are asked of a format that has none.
+pub(crate) fn reject_format_metadata(format: &str, metadata: &[String]) -> Result<()> {
+    match metadata.first() {
+        None => Ok(()),
+        Some(k) => Err(sluice_engine::SluiceError::plan(format!(
+            "format '{format}' has no metadata key '{k}'"
+        ))),
+    }
 }
 
 /// Turns bytes of many records into record batches. One per source instance.
@@ -173,6 +227,13 @@ pub fn format_for(
     match format.trim().to_ascii_lowercase().as_str() {
         "json" => Ok(Arc::new(json::JsonFormat::from_options(opts, schema)?)),
         "csv" => Ok(Arc::new(csv::CsvFormat::from_options(opts, schema)?)),
+        "raw" => Ok(Arc::new(raw::RawFormat::from_options(opts, schema)?)),
+        "canal-json" => Ok(Arc::new(canal_json::CanalJsonFormat::from_options(
+            opts, schema,
+        )?)),
+        "debezium-json" => Ok(Arc::new(debezium_json::DebeziumJsonFormat::from_options(
+            opts, schema,
+        )?)),
         _ => Err(opts.error(
             "format",
             format!(

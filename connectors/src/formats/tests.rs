@@ -435,7 +435,7 @@ fn format_option_errors() {
     let mut opts = options(&[]);
     let err = format_for("avro", &mut opts, &s).unwrap_err().to_string();
     assert!(
-        err.contains("option 'format'") && err.contains("csv, json"),
+        err.contains("option 'format'") && err.contains("csv, debezium-json, json"),
         "{err}"
     );
 

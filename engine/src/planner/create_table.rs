@@ -193,8 +193,10 @@ fn plan_watermark(
         extra: Default::default(),
     };
     let sql_to_rel = SqlToRel::new_with_options(&provider, parser_options());
+    let mut wexpr = w.expr.clone();
+    sluice_udf::syntax::rewrite_expr(&mut wexpr);
     let expr = sql_to_rel
-        .sql_to_expr(w.expr.clone(), input.schema(), &mut PlannerContext::new())
+        .sql_to_expr(wexpr, input.schema(), &mut PlannerContext::new())
         .map_err(|e| {
             SluiceError::plan(format!(
                 "WATERMARK of table '{}': {}",
@@ -249,8 +251,10 @@ fn plan_computed_columns(
     for col in table.columns.iter_mut() {
         match &col.source {
             ColumnSource::Computed(sql) => {
+                let mut sql = sql.as_ref().clone();
+                sluice_udf::syntax::rewrite_expr(&mut sql);
                 let expr = sql_to_rel
-                    .sql_to_expr(sql.as_ref().clone(), schema, &mut PlannerContext::new())
+                    .sql_to_expr(sql, schema, &mut PlannerContext::new())
                     .map_err(|e| {
                         SluiceError::plan(format!(
                             "computed column '{}' of table '{}': {}",

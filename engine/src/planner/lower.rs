@@ -17,7 +17,7 @@ use datafusion::physical_expr::{PhysicalExpr, create_physical_expr};
 use super::context::ScanSource;
 use super::graph::{CalcStep, NodeOp, StreamGraph, StreamNode};
 use crate::config::SessionConfig;
-use crate::connector::{ChangelogMode, SinkTable};
+use crate::connector::{ChangelogMode, SinkTable, row_kind_field};
 use crate::error::{Result, SluiceError};
 
 /// Builds one streaming graph from one or more logical plans (a statement set
@@ -194,7 +194,17 @@ impl<'a> GraphBuilder<'a> {
                 let id = match self.scans.get(&key) {
                     Some(id) => *id,
                     None => {
-                        let schema = Arc::new(plan.schema().as_arrow().clone());
+                        // A changelog source (canal-json, debezium-json,
+                        // upsert-kafka) carries each row's kind as the last
+                        // column, like every updating operator.
+                        let changelog = source.changelog_mode();
+                        let mut schema = plan.schema().as_arrow().clone();
+                        if changelog != ChangelogMode::AppendOnly {
+                            let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
+                            fields.push(Arc::new(row_kind_field()));
+                            schema = Schema::new_with_metadata(fields, schema.metadata().clone());
+                        }
+                        let schema = Arc::new(schema);
                         let parallelism = source.parallelism().unwrap_or(self.config.parallelism());
                         let id = self.add(
                             NodeOp::Source {
@@ -207,6 +217,7 @@ impl<'a> GraphBuilder<'a> {
                             schema,
                             parallelism,
                         );
+                        self.graph.nodes[id].changelog = changelog;
                         self.scans.insert(key, id);
                         id
                     }

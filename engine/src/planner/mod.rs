@@ -80,6 +80,7 @@ pub fn plan_query(
 ) -> Result<LogicalPlan> {
     let extra = hinted_tables(hints, catalog, registry, state)?;
     legacy_window::rewrite_group_windows(&mut query)?;
+    sluice_udf::syntax::rewrite_query(&mut query);
     let provider = SluiceContextProvider {
         catalog,
         state,

@@ -9,7 +9,6 @@ pub use result::{QueryResult, StatementResult};
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use datafusion::execution::FunctionRegistry;
 use datafusion::execution::session_state::SessionState;
 
 use crate::catalog::{Catalog, CatalogView, resolve_name};
@@ -41,10 +40,8 @@ struct SessionInner {
 impl Session {
     /// A session whose connectors come from `registry`.
     pub fn new(registry: ConnectorRegistry) -> Self {
-        let mut state = planner::new_session_state();
-        for f in sluice_udf::flink_builtins() {
-            let _ = state.register_udf(f);
-        }
+        // Flink's built-in functions and syntax forms over DataFusion's.
+        let state = sluice_udf::with_flink_builtins(planner::new_session_state());
         Session {
             inner: Arc::new(SessionInner {
                 registry,

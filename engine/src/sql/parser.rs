@@ -17,9 +17,11 @@ use crate::error::{Result, SluiceError};
 /// Parses one or more `;`-separated Flink SQL statements.
 pub fn parse_sql(sql: &str) -> Result<Vec<FlinkStatement>> {
     let dialect = FlinkDialect;
-    let tokens = Tokenizer::new(&dialect, sql)
+    let mut tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(from_tokenizer)?;
+    // `JSON_OBJECT(KEY k VALUE v)`: sqlparser has no rule for the `KEY` word.
+    sluice_udf::syntax::strip_json_key_keyword(&mut tokens);
     let hints = extract_hints(&tokens)?;
     let parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let mut p = FlinkParser {
