@@ -222,11 +222,6 @@ async fn the_bid_view_reads_the_reference_bids() {
 /// each a gap outside the nexmark connector: (query, error, why).
 const KNOWN_GAPS: &[(u32, &str, &str)] = &[
     (
-        2,
-        "Invalid function 'mod'",
-        "Flink's MOD is not a built-in yet",
-    ),
-    (
         6,
         "No field named rownum",
         "the query filters on a SELECT alias; Flink rejects it too",
@@ -240,16 +235,6 @@ const KNOWN_GAPS: &[(u32, &str, &str)] = &[
         13,
         "SYSTEM_TIME",
         "FOR SYSTEM_TIME AS OF does not parse yet",
-    ),
-    (
-        21,
-        "Invalid function 'regexp_extract'",
-        "REGEXP_EXTRACT comes with the built-in functions work",
-    ),
-    (
-        22,
-        "Invalid function 'split_index'",
-        "SPLIT_INDEX comes with the built-in functions work",
     ),
 ];
 

@@ -7,6 +7,7 @@
 //! | Flink | planned as |
 //! |---|---|
 //! | `FLOOR(t TO DAY)` / `CEIL(t TO DAY)` | `floor_to(t, 'DAY')` / `ceil_to(t, 'DAY')` |
+//! | `MOD(a, b)` | `(a % b)` |
 //! | `TIMESTAMPADD(HOUR, n, t)` | `timestampadd('HOUR', n, t)` |
 //! | `TIMESTAMPDIFF(DAY, t1, t2)` | `timestampdiff('DAY', t1, t2)` |
 //! | `JSON_VALUE(s, p RETURNING INT)` | `TRY_CAST(json_value(s, p) AS INT)` |
@@ -16,9 +17,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    CastKind, CeilFloorKind, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgOperator, FunctionArgumentClause, FunctionArguments, Ident, JsonNullClause,
-    ObjectName, ObjectNamePart, Query, Value, visit_expressions_mut,
+    BinaryOperator, CastKind, CeilFloorKind, DateTimeField, Expr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArgOperator, FunctionArgumentClause, FunctionArguments, Ident,
+    JsonNullClause, ObjectName, ObjectNamePart, Query, Value, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
 
@@ -105,6 +106,22 @@ fn rewrite_function(f: &mut Function) -> Option<Expr> {
         return None;
     };
     match name.as_str() {
+        "mod" => {
+            // Flink's MOD(a, b) is the remainder with the dividend's sign,
+            // which is exactly `%`.
+            let [
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(a)),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(b)),
+            ] = list.args.as_mut_slice()
+            else {
+                return None;
+            };
+            Some(Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(take(a)),
+                op: BinaryOperator::Modulo,
+                right: Box::new(take(b)),
+            })))
+        }
         "timestampadd" | "timestampdiff" => {
             // The unit is a keyword: make it the string the function takes.
             if let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(first))) = list.args.first_mut()

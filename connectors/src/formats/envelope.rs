@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, Int8Array, RecordBatch, StructArray, UInt32Array};
 use datafusion::arrow::compute::{interleave, take};
-use datafusion::arrow::datatypes::{DataType, Field, Fields, SchemaRef, TimeUnit};
-use sluice_engine::Result;
+use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use sluice_engine::catalog::ConnectorOptions;
 use sluice_engine::connector::RowKind;
+use sluice_engine::{Result, SluiceError};
 
 use super::Format;
 use super::json::JsonFormat;
@@ -240,4 +240,61 @@ pub(crate) fn map_lookup(map: &dyn Array, key: &str) -> ArrayRef {
         out.append_option(found);
     }
     Arc::new(out.finish())
+}
+
+/// What a changelog-envelope decoder outputs and reads, resolved once.
+pub(crate) struct DecoderLayout<M> {
+    /// The projected physical columns followed by one `value.<key>` column
+    /// per requested metadata key.
+    pub output: SchemaRef,
+    /// Per metadata column: what the format reads for it.
+    pub metadata: Vec<M>,
+    /// The fields of a row image the json decoder must read. Never empty:
+    /// with an empty projection the first column is read and not output.
+    pub image: Fields,
+}
+
+impl<M> DecoderLayout<M> {
+    /// Resolves `metadata` keys through `resolve` (the format's key table)
+    /// and their types from `types`; an unknown key is a planning error
+    /// naming `format`.
+    pub fn new(
+        format: &str,
+        physical: &SchemaRef,
+        projection: Option<&[usize]>,
+        metadata: &[String],
+        types: &[(&'static str, DataType)],
+        resolve: impl Fn(&str) -> Option<M>,
+    ) -> Result<Self> {
+        let projected = match projection {
+            None => physical.clone(),
+            Some(p) => Arc::new(physical.project(p)?),
+        };
+        let mut fields: Vec<Field> = projected
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let mut meta = Vec::with_capacity(metadata.len());
+        for key in metadata {
+            let (Some(m), Some((_, dt))) = (resolve(key), types.iter().find(|(k, _)| k == key))
+            else {
+                return Err(SluiceError::plan(format!(
+                    "format '{format}' has no metadata key '{key}'"
+                )));
+            };
+            meta.push(m);
+            fields.push(Field::new(format!("value.{key}"), dt.clone(), true));
+        }
+        let image = if projected.fields().is_empty() {
+            physical.fields().iter().take(1).cloned().collect()
+        } else {
+            projected.fields().clone()
+        };
+        Ok(Self {
+            output: Arc::new(Schema::new(fields)),
+            metadata: meta,
+            image,
+        })
+    }
 }

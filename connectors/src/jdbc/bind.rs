@@ -44,47 +44,21 @@ pub trait BindArgs: Arguments {
     fn array(&mut self, element: &DataType, values: Option<&ArrayRef>) -> BindResult;
 }
 
+/// The binds both drivers take as they are: each passes its value through.
 macro_rules! bind_simple {
     () => {
-        fn bool(&mut self, v: Option<bool>) -> BindResult {
-            self.add(v)
-        }
-        fn i16(&mut self, v: Option<i16>) -> BindResult {
-            self.add(v)
-        }
-        fn i32(&mut self, v: Option<i32>) -> BindResult {
-            self.add(v)
-        }
-        fn i64(&mut self, v: Option<i64>) -> BindResult {
-            self.add(v)
-        }
-        fn f32(&mut self, v: Option<f32>) -> BindResult {
-            self.add(v)
-        }
-        fn f64(&mut self, v: Option<f64>) -> BindResult {
-            self.add(v)
-        }
-        fn decimal(&mut self, v: Option<BigDecimal>) -> BindResult {
-            self.add(v)
-        }
-        fn str(&mut self, v: Option<&str>) -> BindResult {
-            self.add(v)
-        }
-        fn bytes(&mut self, v: Option<&[u8]>) -> BindResult {
-            self.add(v)
-        }
-        fn date(&mut self, v: Option<NaiveDate>) -> BindResult {
-            self.add(v)
-        }
-        fn time(&mut self, v: Option<NaiveTime>) -> BindResult {
-            self.add(v)
-        }
-        fn timestamp(&mut self, v: Option<NaiveDateTime>) -> BindResult {
-            self.add(v)
-        }
-        fn timestamp_utc(&mut self, v: Option<DateTime<Utc>>) -> BindResult {
-            self.add(v)
-        }
+        bind_simple!(
+            bool: bool, i16: i16, i32: i32, i64: i64, f32: f32, f64: f64,
+            decimal: BigDecimal, str: &str, bytes: &[u8], date: NaiveDate,
+            time: NaiveTime, timestamp: NaiveDateTime, timestamp_utc: DateTime<Utc>
+        );
+    };
+    ($($name:ident: $t:ty),*) => {
+        $(
+            fn $name(&mut self, v: Option<$t>) -> BindResult {
+                self.add(v)
+            }
+        )*
     };
 }
 

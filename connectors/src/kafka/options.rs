@@ -191,92 +191,95 @@ fn topics(opts: &mut ConnectorOptions, flavor: Flavor) -> Result<Option<Topics>>
     }
 }
 
-fn startup(opts: &mut ConnectorOptions, topics: &Option<Topics>) -> Result<StartupMode> {
+/// A position in every partition, as `scan.startup.*` and `scan.bounded.*`
+/// both name it.
+enum Position {
+    /// `earliest-offset` (startup) or `unbounded` (bounded).
+    Open,
+    Latest,
+    GroupOffsets,
+    Timestamp(i64),
+    Specific(BTreeMap<i32, i64>),
+}
+
+/// Reads `scan.<kind>.mode` with its `.timestamp-millis` and
+/// `.specific-offsets` companions; `open` is the mode word that means
+/// "no position" (`earliest-offset` for startup, `unbounded` for bounded).
+fn position(
+    opts: &mut ConnectorOptions,
+    topics: &Option<Topics>,
+    kind: &str,
+    open: &str,
+    default: &str,
+) -> Result<Position> {
+    let mode_key = format!("scan.{kind}.mode");
+    let ts_key = format!("scan.{kind}.timestamp-millis");
+    let offsets_key = format!("scan.{kind}.specific-offsets");
     let mode = opts.one_of(
-        "scan.startup.mode",
+        &mode_key,
         &[
-            "earliest-offset",
+            open,
             "latest-offset",
             "group-offsets",
             "timestamp",
             "specific-offsets",
         ],
     )?;
-    let ts = opts.parse::<i64>(
-        "scan.startup.timestamp-millis",
-        "a timestamp in milliseconds",
-    )?;
-    let specific = opts.string("scan.startup.specific-offsets");
-    Ok(match mode.as_deref().unwrap_or("group-offsets") {
-        "earliest-offset" => StartupMode::Earliest,
-        "latest-offset" => StartupMode::Latest,
-        "timestamp" => StartupMode::Timestamp(ts.ok_or_else(|| {
+    let ts = opts.parse::<i64>(&ts_key, "a timestamp in milliseconds")?;
+    let specific = opts.string(&offsets_key);
+    let mode = mode.unwrap_or_else(|| default.to_string());
+    Ok(match mode.as_str() {
+        "latest-offset" => Position::Latest,
+        "group-offsets" => Position::GroupOffsets,
+        "timestamp" => Position::Timestamp(ts.ok_or_else(|| {
             opts.error(
-                "scan.startup.timestamp-millis",
-                "'scan.startup.timestamp-millis' is required in 'timestamp' startup mode but missing.",
+                &ts_key,
+                format!("'{ts_key}' is required in 'timestamp' {kind} mode but missing."),
             )
         })?),
         "specific-offsets" => {
             let Some(s) = specific else {
                 return Err(opts.error(
-                    "scan.startup.specific-offsets",
-                    "'scan.startup.specific-offsets' is required in 'specific-offsets' startup mode but missing.",
+                    &offsets_key,
+                    format!(
+                        "'{offsets_key}' is required in 'specific-offsets' {kind} mode but missing."
+                    ),
                 ));
             };
             if topics.as_ref().and_then(Topics::single).is_none() {
                 return Err(opts.error(
-                    "scan.startup.specific-offsets",
+                    &offsets_key,
                     "Currently Kafka source only supports specific offset for single topic.",
                 ));
             }
-            StartupMode::SpecificOffsets(parse_specific_offsets("scan.startup.specific-offsets", &s, opts)?)
+            Position::Specific(parse_specific_offsets(&offsets_key, &s, opts)?)
         }
-        _ => StartupMode::GroupOffsets,
+        _ => Position::Open,
     })
 }
 
+fn startup(opts: &mut ConnectorOptions, topics: &Option<Topics>) -> Result<StartupMode> {
+    Ok(
+        match position(opts, topics, "startup", "earliest-offset", "group-offsets")? {
+            Position::Open => StartupMode::Earliest,
+            Position::Latest => StartupMode::Latest,
+            Position::GroupOffsets => StartupMode::GroupOffsets,
+            Position::Timestamp(t) => StartupMode::Timestamp(t),
+            Position::Specific(o) => StartupMode::SpecificOffsets(o),
+        },
+    )
+}
+
 fn bounded(opts: &mut ConnectorOptions, topics: &Option<Topics>) -> Result<BoundedMode> {
-    let mode = opts.one_of(
-        "scan.bounded.mode",
-        &[
-            "unbounded",
-            "latest-offset",
-            "group-offsets",
-            "timestamp",
-            "specific-offsets",
-        ],
-    )?;
-    let ts = opts.parse::<i64>(
-        "scan.bounded.timestamp-millis",
-        "a timestamp in milliseconds",
-    )?;
-    let specific = opts.string("scan.bounded.specific-offsets");
-    Ok(match mode.as_deref().unwrap_or("unbounded") {
-        "latest-offset" => BoundedMode::Latest,
-        "group-offsets" => BoundedMode::GroupOffsets,
-        "timestamp" => BoundedMode::Timestamp(ts.ok_or_else(|| {
-            opts.error(
-                "scan.bounded.timestamp-millis",
-                "'scan.bounded.timestamp-millis' is required in 'timestamp' bounded mode but missing.",
-            )
-        })?),
-        "specific-offsets" => {
-            let Some(s) = specific else {
-                return Err(opts.error(
-                    "scan.bounded.specific-offsets",
-                    "'scan.bounded.specific-offsets' is required in 'specific-offsets' bounded mode but missing.",
-                ));
-            };
-            if topics.as_ref().and_then(Topics::single).is_none() {
-                return Err(opts.error(
-                    "scan.bounded.specific-offsets",
-                    "Currently Kafka source only supports specific offset for single topic.",
-                ));
-            }
-            BoundedMode::SpecificOffsets(parse_specific_offsets("scan.bounded.specific-offsets", &s, opts)?)
-        }
-        _ => BoundedMode::Unbounded,
-    })
+    Ok(
+        match position(opts, topics, "bounded", "unbounded", "unbounded")? {
+            Position::Open => BoundedMode::Unbounded,
+            Position::Latest => BoundedMode::Latest,
+            Position::GroupOffsets => BoundedMode::GroupOffsets,
+            Position::Timestamp(t) => BoundedMode::Timestamp(t),
+            Position::Specific(o) => BoundedMode::SpecificOffsets(o),
+        },
+    )
 }
 
 fn buffer_flush(opts: &mut ConnectorOptions) -> Result<Option<BufferFlush>> {

@@ -16,7 +16,9 @@ use sluice_engine::runtime::OperatorMetrics;
 
 use super::metadata_keys;
 use crate::ConnectorError;
-use crate::formats::envelope::{EnvelopeOptions, Picks, map_of, millis_to_ltz, nullable};
+use crate::formats::envelope::{
+    DecoderLayout, EnvelopeOptions, Picks, map_of, millis_to_ltz, nullable,
+};
 use crate::formats::messages::{Decoded, LineMessages, Locate, MessageDecoder, Messages};
 
 /// Picks index of the `data` elements.
@@ -65,46 +67,21 @@ impl CanalDecoder {
         filters: Filters,
         batch_size: usize,
     ) -> Result<Self> {
-        let projected = match projection {
-            None => physical.clone(),
-            Some(p) => Arc::new(physical.project(p)?),
-        };
-        let types = metadata_keys();
-        let mut fields: Vec<Field> = projected
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
-            .collect();
-        let mut meta = Vec::new();
-        for key in metadata {
-            let (Some(json), Some((_, dt))) =
-                (json_field(key), types.iter().find(|(k, _)| k == key))
-            else {
-                return Err(sluice_engine::SluiceError::plan(format!(
-                    "format 'canal-json' has no metadata key '{key}'"
-                )));
-            };
-            meta.push(json);
-            fields.push(Field::new(format!("value.{key}"), dt.clone(), true));
-        }
-        // An image needs at least one field for the json decoder to read it;
-        // with an empty projection the first column is read and not output.
-        let image = if projected.fields().is_empty() {
-            physical
-                .fields()
-                .iter()
-                .take(1)
-                .cloned()
-                .collect::<Fields>()
-        } else {
-            projected.fields().clone()
-        };
-        let envelope = envelope_schema(&image, &meta);
+        let layout = DecoderLayout::new(
+            "canal-json",
+            physical,
+            projection,
+            metadata,
+            &metadata_keys(),
+            json_field,
+        )?;
+        let meta = layout.metadata;
+        let envelope = envelope_schema(&layout.image, &meta);
         let inner = options
             .json_format(table, &envelope)?
             .decoder(None, batch_size)?;
         Ok(Self {
-            schema: Arc::new(Schema::new(fields)),
+            schema: layout.output,
             metadata: meta,
             envelopes: LineMessages::new(inner, options.ignore_parse_errors),
             filters,

@@ -12,7 +12,9 @@ use sluice_engine::runtime::OperatorMetrics;
 
 use super::metadata_keys;
 use crate::ConnectorError;
-use crate::formats::envelope::{EnvelopeOptions, Picks, map_lookup, millis_to_ltz, nullable};
+use crate::formats::envelope::{
+    DecoderLayout, EnvelopeOptions, Picks, map_lookup, millis_to_ltz, nullable,
+};
 use crate::formats::messages::{Decoded, LineMessages, Locate, MessageDecoder, Messages};
 
 const BEFORE: usize = 0;
@@ -65,46 +67,21 @@ impl DebeziumDecoder {
         schema_include: bool,
         batch_size: usize,
     ) -> Result<Self> {
-        let projected = match projection {
-            None => physical.clone(),
-            Some(p) => Arc::new(physical.project(p)?),
-        };
-        let types = metadata_keys();
-        let mut meta = Vec::new();
-        let mut fields: Vec<Field> = projected
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
-            .collect();
-        for key in metadata {
-            let (Some(m), Some((_, dt))) =
-                (Meta::from_key(key), types.iter().find(|(k, _)| k == key))
-            else {
-                return Err(sluice_engine::SluiceError::plan(format!(
-                    "format 'debezium-json' has no metadata key '{key}'"
-                )));
-            };
-            meta.push(m);
-            fields.push(Field::new(format!("value.{key}"), dt.clone(), true));
-        }
-        // An image needs at least one field for the json decoder to read it;
-        // with an empty projection the first column is read and not output.
-        let image_fields = if projected.fields().is_empty() {
-            physical
-                .fields()
-                .iter()
-                .take(1)
-                .cloned()
-                .collect::<Fields>()
-        } else {
-            projected.fields().clone()
-        };
-        let envelope = envelope_schema(&image_fields, &meta, schema_include);
+        let layout = DecoderLayout::new(
+            "debezium-json",
+            physical,
+            projection,
+            metadata,
+            &metadata_keys(),
+            Meta::from_key,
+        )?;
+        let meta = layout.metadata;
+        let envelope = envelope_schema(&layout.image, &meta, schema_include);
         let inner = options
             .json_format(table, &envelope)?
             .decoder(None, batch_size)?;
         Ok(Self {
-            schema: Arc::new(Schema::new(fields)),
+            schema: layout.output,
             metadata: meta,
             envelopes: LineMessages::new(inner, options.ignore_parse_errors),
             schema_include,
