@@ -47,29 +47,42 @@ impl RelationPlanner for WindowTvfPlanner {
         relation: TableFactor,
         ctx: &mut dyn RelationPlannerContext,
     ) -> datafusion::error::Result<RelationPlanning> {
-        let TableFactor::TableFunction {
-            expr: SqlExpr::Function(f),
-            alias,
-        } = &relation
-        else {
-            return Ok(RelationPlanning::Original(Box::new(relation)));
+        // Flink's form is `FROM TABLE(TUMBLE(..))`; `FROM TUMBLE(..)` is
+        // read the same way.
+        let (fname, fargs, alias) = match &relation {
+            TableFactor::TableFunction {
+                expr: SqlExpr::Function(f),
+                alias,
+            } => {
+                let FunctionArguments::List(list) = &f.args else {
+                    let name = f.name.to_string().to_ascii_uppercase();
+                    return plan_err!(
+                        "{name} needs arguments: {name}(TABLE t, DESCRIPTOR(ts), ..)"
+                    );
+                };
+                (&f.name, &list.args, alias)
+            }
+            TableFactor::Table {
+                name,
+                args: Some(targs),
+                alias,
+                ..
+            } if is_window_tvf(name) => (name, &targs.args, alias),
+            _ => return Ok(RelationPlanning::Original(Box::new(relation))),
         };
-        let name = f.name.to_string().to_ascii_uppercase();
-        if !matches!(name.as_str(), "TUMBLE" | "HOP" | "CUMULATE" | "SESSION") {
+        let name = fname.to_string().to_ascii_uppercase();
+        if !is_window_tvf(fname) {
             return plan_err!(
                 "not supported yet: table function '{}' (window TVFs TUMBLE, HOP, CUMULATE and \
                  SESSION are)",
-                f.name
+                fname
             );
         }
-        let FunctionArguments::List(list) = &f.args else {
-            return plan_err!("{name} needs arguments: {name}(TABLE t, DESCRIPTOR(ts), ..)");
-        };
         let mut args = Args {
             positional: vec![],
             named: vec![],
         };
-        for a in &list.args {
+        for a in fargs {
             match a {
                 FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.positional.push(e.clone()),
                 FunctionArg::Named {
@@ -86,6 +99,13 @@ impl RelationPlanner for WindowTvfPlanner {
             alias.clone(),
         ))))
     }
+}
+
+fn is_window_tvf(name: &ObjectName) -> bool {
+    matches!(
+        name.to_string().to_ascii_uppercase().as_str(),
+        "TUMBLE" | "HOP" | "CUMULATE" | "SESSION"
+    )
 }
 
 fn plan_tvf(

@@ -199,13 +199,15 @@ impl Session {
 }
 
 /// Widens every scan of the same table reference to the union of the
-/// columns the INSERTs read, so the graph reads each source once. Parent
-/// nodes refer to columns by name, so a wider scan leaves them valid.
+/// columns the INSERTs read, so the graph reads each source once; a
+/// projection above each widened scan gives its INSERT back the columns it
+/// was planned on.
 fn share_scans(planned: Vec<PlannedInsert>) -> Result<Vec<PlannedInsert>> {
     use std::collections::{BTreeSet, HashMap};
 
     use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
     use datafusion::logical_expr::logical_plan::TableScanBuilder;
+    use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
 
     if planned.len() < 2 {
         return Ok(planned);
@@ -237,12 +239,23 @@ fn share_scans(planned: Vec<PlannedInsert>) -> Result<Vec<PlannedInsert>> {
                         if scan.projection.as_ref() == Some(&wanted) {
                             return Ok(Transformed::no(LogicalPlan::TableScan(scan)));
                         }
+                        // Parents keep the exact schema they were planned
+                        // on: some (watermark, window) hold column indices.
+                        let original: Vec<Expr> = scan
+                            .projected_schema
+                            .columns()
+                            .into_iter()
+                            .map(Expr::Column)
+                            .collect();
                         let widened = TableScanBuilder::new(scan.table_name, scan.source)
                             .with_projection(Some(wanted))
                             .with_filters(scan.filters)
                             .with_fetch(scan.fetch)
                             .build()?;
-                        Ok(Transformed::yes(LogicalPlan::TableScan(widened)))
+                        let restored = LogicalPlanBuilder::from(LogicalPlan::TableScan(widened))
+                            .project(original)?
+                            .build()?;
+                        Ok(Transformed::yes(restored))
                     }
                     other => Ok(Transformed::no(other)),
                 })?
