@@ -169,10 +169,7 @@ async fn statement_set_shares_a_watermarked_scan() {
     assert_eq!(
         output_lines(&windows),
         // Jackson's CSV writer (so Flink's) quotes text holding a space.
-        vec![
-            "\"2024-01-01 00:00:00\",2",
-            "\"2024-01-01 00:00:10\",1"
-        ]
+        vec!["\"2024-01-01 00:00:00\",2", "\"2024-01-01 00:00:10\",1"]
     );
     assert_eq!(output_lines(&names), vec!["a,1", "a,3", "b,2"]);
 }

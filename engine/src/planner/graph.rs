@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::physical_expr::PhysicalExpr;
@@ -11,7 +12,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use crate::connector::{ChangelogMode, SinkTable, SourceTable};
 use crate::runtime::aggregate::AggregateCalls;
 use crate::runtime::aggregate::group_by::GroupAggregateSpec;
-use crate::runtime::rank::TopNSpec;
+use crate::runtime::rank::{TopNSpec, WindowTopNSpec};
 use crate::runtime::time::WatermarkSettings;
 use crate::runtime::window::{WindowAggregateSpec, WindowSpec};
 
@@ -68,6 +69,8 @@ pub enum NodeOp {
     GroupAggregate(Box<GroupAggregateSpec>),
     /// `ROW_NUMBER() OVER (..) <= N`: an updating result.
     TopN(Box<TopNSpec>),
+    /// Top-N per window, emitted when the window ends.
+    WindowTopN(Box<WindowTopNSpec>),
 }
 
 /// A node of the streaming graph.
@@ -111,6 +114,7 @@ impl StreamNode {
             NodeOp::WindowAggregate(s) => format!("WindowAggregate: {}", s.window),
             NodeOp::GroupAggregate(_) => "GroupAggregate".to_string(),
             NodeOp::TopN(s) => format!("Rank(ROW_NUMBER <= {})", s.limit),
+            NodeOp::WindowTopN(s) => format!("WindowRank(ROW_NUMBER <= {})", s.limit),
         }
     }
 
@@ -185,20 +189,26 @@ impl StreamNode {
             NodeOp::GroupAggregate(s) => {
                 format!("keys=[{}], aggs=[{}]", exprs(&s.keys), calls(&s.calls))
             }
-            NodeOp::TopN(s) => {
-                let order: Vec<String> = s
-                    .order
-                    .iter()
-                    .map(|(e, o)| format!("{e}{}", if o.descending { " DESC" } else { "" }))
-                    .collect();
-                format!(
-                    "partitionBy=[{}], orderBy=[{}]",
-                    exprs(&s.partition),
-                    order.join(", ")
-                )
-            }
+            NodeOp::TopN(s) => rank_detail(&s.partition, &s.order),
+            NodeOp::WindowTopN(s) => rank_detail(&s.partition, &s.order),
         }
     }
+}
+
+/// `partitionBy=[..], orderBy=[..]` of a Top-N.
+fn rank_detail(
+    partition: &[Arc<dyn PhysicalExpr>],
+    order: &[(Arc<dyn PhysicalExpr>, SortOptions)],
+) -> String {
+    let order: Vec<String> = order
+        .iter()
+        .map(|(e, o)| format!("{e}{}", if o.descending { " DESC" } else { "" }))
+        .collect();
+    format!(
+        "partitionBy=[{}], orderBy=[{}]",
+        exprs(partition),
+        order.join(", ")
+    )
 }
 
 fn exprs(e: &[Arc<dyn PhysicalExpr>]) -> String {

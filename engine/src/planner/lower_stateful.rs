@@ -3,14 +3,11 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::compute::SortOptions;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
-use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::TreeNode;
 use datafusion::logical_expr::ExprSchemable;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
-use datafusion::logical_expr::{Aggregate, Expr, Filter, LogicalPlan, Operator, Window};
+use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::aggregate::LoweredAggregateBuilder;
 
@@ -21,7 +18,6 @@ use super::time_attr::trace_window;
 use crate::connector::{ChangelogMode, row_kind_field};
 use crate::error::{Result, SluiceError};
 use crate::runtime::aggregate::{AggregateCall, AggregateCalls, GroupAggregateSpec};
-use crate::runtime::rank::TopNSpec;
 use crate::runtime::time::WatermarkSettings;
 use crate::runtime::window::{GroupColumn, WindowAggregateSpec, WindowSpec};
 
@@ -176,7 +172,7 @@ impl GraphBuilder<'_> {
     }
 
     /// Hash-partitions by the keys (or runs as one instance without keys).
-    fn keyed(&mut self, node: usize, keys: Vec<Arc<dyn PhysicalExpr>>) {
+    pub(super) fn keyed(&mut self, node: usize, keys: Vec<Arc<dyn PhysicalExpr>>) {
         let n = &mut self.graph.nodes[node];
         if keys.is_empty() {
             n.parallelism = 1;
@@ -284,132 +280,5 @@ impl GraphBuilder<'_> {
         self.keyed(id, key_exprs);
         self.graph.nodes[id].changelog = ChangelogMode::Retract;
         Ok(id)
-    }
-}
-
-impl GraphBuilder<'_> {
-    /// `WHERE rn <= N` over `ROW_NUMBER() OVER (..) AS rn`: a Top-N. The
-    /// filter is absorbed by the Top-N operator.
-    pub(super) fn try_lower_top_n(&mut self, f: &Filter) -> Result<Option<usize>> {
-        let Expr::BinaryExpr(b) = &f.predicate else {
-            return Ok(None);
-        };
-        let (Expr::Column(c), Expr::Literal(v, _)) = (b.left.as_ref(), b.right.as_ref()) else {
-            return Ok(None);
-        };
-        let Some(v) = v.cast_to(&DataType::Int64).ok().and_then(|v| match v {
-            ScalarValue::Int64(Some(v)) => Some(v),
-            _ => None,
-        }) else {
-            return Ok(None);
-        };
-        let n = match b.op {
-            Operator::LtEq => v,
-            Operator::Lt => v - 1,
-            Operator::Eq if v == 1 => 1,
-            _ => return Ok(None),
-        };
-        let idx = f.input.schema().index_of_column(c)?;
-        let Some(w) = trace_rank(&f.input, idx) else {
-            return Ok(None);
-        };
-        if n < 1 {
-            return Err(SluiceError::plan(format!(
-                "Top-N needs a positive N, found {n}"
-            )));
-        }
-        self.top_n.insert(w as *const Window as usize, n as usize);
-        self.lower(&f.input).map(Some)
-    }
-
-    pub(super) fn lower_window(&mut self, w: &Window) -> Result<usize> {
-        let Some(limit) = self.top_n.get(&(w as *const Window as usize)).copied() else {
-            return Err(SluiceError::not_supported(
-                "OVER aggregation and ranking without a `rank <= N` filter",
-            ));
-        };
-        let Some(Expr::WindowFunction(wf)) = w.window_expr.first() else {
-            return Err(SluiceError::plan(
-                "internal: Top-N without a window function",
-            ));
-        };
-        let name = wf.fun.name().to_ascii_lowercase();
-        if name != "row_number" {
-            return Err(SluiceError::not_supported(format!(
-                "Top-N with {}() (ROW_NUMBER() works)",
-                name.to_ascii_uppercase()
-            )));
-        }
-        let input = self.lower(&w.input)?;
-        if self.graph.nodes[input].changelog != ChangelogMode::AppendOnly {
-            return Err(SluiceError::not_supported("Top-N over an updating input"));
-        }
-        let in_schema = w.input.schema();
-        let partition = self.key_exprs_over(&wf.params.partition_by, in_schema)?;
-        let partition_types = wf
-            .params
-            .partition_by
-            .iter()
-            .map(|k| Ok(k.get_type(in_schema)?))
-            .collect::<Result<Vec<_>>>()?;
-        let mut order = Vec::new();
-        let mut order_types = Vec::new();
-        for s in &wf.params.order_by {
-            order.push((
-                self.physical(&s.expr, in_schema)?,
-                SortOptions {
-                    descending: !s.asc,
-                    nulls_first: s.nulls_first,
-                },
-            ));
-            order_types.push(s.expr.get_type(in_schema)?);
-        }
-        let mut fields: Vec<Field> = nullable(w.schema.as_arrow())
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
-            .collect();
-        fields.push(row_kind_field());
-        let spec = TopNSpec {
-            partition: partition.clone(),
-            partition_types,
-            order,
-            order_types,
-            limit,
-            schema: Arc::new(Schema::new(fields)),
-        };
-        let schema = Arc::new(w.schema.as_arrow().clone());
-        let p = self.config.parallelism();
-        let id = self.add(NodeOp::TopN(Box::new(spec)), vec![input], schema, p);
-        self.keyed(id, partition);
-        self.graph.nodes[id].changelog = ChangelogMode::Retract;
-        Ok(id)
-    }
-
-    fn key_exprs_over(
-        &self,
-        keys: &[Expr],
-        schema: &datafusion::common::DFSchema,
-    ) -> Result<Vec<Arc<dyn PhysicalExpr>>> {
-        keys.iter().map(|k| self.physical(k, schema)).collect()
-    }
-}
-
-/// Traces column `idx` of `plan` to the output of a one-function `Window`.
-fn trace_rank(plan: &LogicalPlan, idx: usize) -> Option<&Window> {
-    match plan {
-        LogicalPlan::Projection(p) => match p.expr.get(idx)? {
-            Expr::Column(c) => trace_rank(&p.input, p.input.schema().index_of_column(c).ok()?),
-            Expr::Alias(a) => match a.expr.as_ref() {
-                Expr::Column(c) => trace_rank(&p.input, p.input.schema().index_of_column(c).ok()?),
-                _ => None,
-            },
-            _ => None,
-        },
-        LogicalPlan::SubqueryAlias(a) => trace_rank(&a.input, idx),
-        LogicalPlan::Window(w) => {
-            (idx >= w.input.schema().fields().len() && w.window_expr.len() == 1).then_some(w)
-        }
-        _ => None,
     }
 }

@@ -66,6 +66,31 @@ pub fn time_attribute(plan: &LogicalPlan, idx: usize) -> Option<TimeAttr> {
     }
 }
 
+/// Like [`trace_window`], also through the group keys of aggregations and
+/// the input columns of OVER windows: where a window Top-N finds its window.
+pub fn trace_window_bound(plan: &LogicalPlan, idx: usize) -> Option<(&WindowTvfNode, usize)> {
+    match plan {
+        LogicalPlan::Aggregate(a) => match unalias(a.group_expr.get(idx)?) {
+            Expr::Column(c) => {
+                trace_window_bound(&a.input, a.input.schema().index_of_column(c).ok()?)
+            }
+            _ => None,
+        },
+        LogicalPlan::Window(w) if idx < w.input.schema().fields().len() => {
+            trace_window_bound(&w.input, idx)
+        }
+        LogicalPlan::Projection(p) => match unalias(p.expr.get(idx)?) {
+            Expr::Column(c) => {
+                trace_window_bound(&p.input, p.input.schema().index_of_column(c).ok()?)
+            }
+            _ => None,
+        },
+        LogicalPlan::Filter(f) => trace_window_bound(&f.input, idx),
+        LogicalPlan::SubqueryAlias(a) => trace_window_bound(&a.input, idx),
+        _ => trace_window(plan, idx),
+    }
+}
+
 /// Traces column `idx` of `plan` down to a window TVF's window column:
 /// the TVF and which of [`super::nodes::WINDOW_COLUMNS`] it is.
 pub fn trace_window(plan: &LogicalPlan, idx: usize) -> Option<(&WindowTvfNode, usize)> {

@@ -18,7 +18,7 @@ use crate::runtime::aggregate::GroupAggregateOperator;
 use crate::runtime::job::{JobInfo, OperatorInfo};
 use crate::runtime::metrics::OperatorMetrics;
 use crate::runtime::operator::{CalcOperator, LimitOperator, Operator};
-use crate::runtime::rank::TopNOperator;
+use crate::runtime::rank::{TopNOperator, WindowTopNOperator};
 use crate::runtime::time::WatermarkAssigner;
 use crate::runtime::window::{
     SessionWindowOperator, WindowAggregateOperator, WindowAssignOperator, WindowSpec,
@@ -225,6 +225,10 @@ fn operator_for(
             Arc::clone(metrics),
         )?),
         NodeOp::TopN(spec) => Box::new(TopNOperator::new(spec.as_ref().clone())?),
+        NodeOp::WindowTopN(spec) => Box::new(WindowTopNOperator::new(
+            spec.as_ref().clone(),
+            Arc::clone(metrics),
+        )),
         NodeOp::GroupAggregate(spec) => {
             Box::new(GroupAggregateOperator::new(spec.as_ref().clone())?)
         }

@@ -1,5 +1,8 @@
-//! Ranking: Top-N and deduplication over `ROW_NUMBER() OVER (..)`.
+//! Ranking: Top-N and deduplication over `ROW_NUMBER() OVER (..)`, on an
+//! unbounded stream (updating) or per window (append-only).
 
 pub mod top_n;
+pub mod window_top_n;
 
 pub use top_n::{TopNOperator, TopNSpec};
+pub use window_top_n::{WindowTopNOperator, WindowTopNSpec};
