@@ -12,6 +12,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use crate::connector::{ChangelogMode, SinkTable, SourceTable};
 use crate::runtime::aggregate::AggregateCalls;
 use crate::runtime::aggregate::group_by::GroupAggregateSpec;
+use crate::runtime::over::OverAggregateSpec;
 use crate::runtime::rank::{TopNSpec, WindowTopNSpec};
 use crate::runtime::time::WatermarkSettings;
 use crate::runtime::window::{WindowAggregateSpec, WindowSpec};
@@ -71,6 +72,8 @@ pub enum NodeOp {
     TopN(Box<TopNSpec>),
     /// Top-N per window, emitted when the window ends.
     WindowTopN(Box<WindowTopNSpec>),
+    /// `agg(..) OVER (PARTITION BY .. ORDER BY time ..)`.
+    OverAggregate(Box<OverAggregateSpec>),
 }
 
 /// A node of the streaming graph.
@@ -115,6 +118,7 @@ impl StreamNode {
             NodeOp::GroupAggregate(_) => "GroupAggregate".to_string(),
             NodeOp::TopN(s) => format!("Rank(ROW_NUMBER <= {})", s.limit),
             NodeOp::WindowTopN(s) => format!("WindowRank(ROW_NUMBER <= {})", s.limit),
+            NodeOp::OverAggregate(s) => format!("OverAggregate: {:?}", s.frame),
         }
     }
 
@@ -191,6 +195,18 @@ impl StreamNode {
             }
             NodeOp::TopN(s) => rank_detail(&s.partition, &s.order),
             NodeOp::WindowTopN(s) => rank_detail(&s.partition, &s.order),
+            NodeOp::OverAggregate(s) => {
+                let time = if s.rowtime.is_some() {
+                    "rowtime"
+                } else {
+                    "proctime"
+                };
+                format!(
+                    "partitionBy=[{}], orderBy={time}, aggs=[{}]",
+                    exprs(&s.partition),
+                    calls(&s.calls)
+                )
+            }
         }
     }
 }

@@ -54,9 +54,7 @@ impl GraphBuilder<'_> {
 
     pub(super) fn lower_window(&mut self, w: &Window) -> Result<usize> {
         let Some(limit) = self.top_n.get(&(w as *const Window as usize)).copied() else {
-            return Err(SluiceError::not_supported(
-                "OVER aggregation and ranking without a `rank <= N` filter",
-            ));
+            return self.lower_over(w);
         };
         let Some(Expr::WindowFunction(wf)) = w.window_expr.first() else {
             return Err(SluiceError::plan(

@@ -7,6 +7,7 @@ pub mod graph;
 pub mod insert;
 mod legacy_window;
 pub mod lower;
+mod lower_over;
 mod lower_rank;
 mod lower_stateful;
 pub mod nodes;

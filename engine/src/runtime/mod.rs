@@ -7,6 +7,7 @@ pub mod job;
 mod message;
 mod metrics;
 pub mod operator;
+pub mod over;
 pub mod rank;
 mod state;
 pub mod time;

@@ -18,6 +18,7 @@ use crate::runtime::aggregate::GroupAggregateOperator;
 use crate::runtime::job::{JobInfo, OperatorInfo};
 use crate::runtime::metrics::OperatorMetrics;
 use crate::runtime::operator::{CalcOperator, LimitOperator, Operator};
+use crate::runtime::over::OverAggregateOperator;
 use crate::runtime::rank::{TopNOperator, WindowTopNOperator};
 use crate::runtime::time::WatermarkAssigner;
 use crate::runtime::window::{
@@ -225,6 +226,10 @@ fn operator_for(
             Arc::clone(metrics),
         )?),
         NodeOp::TopN(spec) => Box::new(TopNOperator::new(spec.as_ref().clone())?),
+        NodeOp::OverAggregate(spec) => Box::new(OverAggregateOperator::new(
+            spec.as_ref().clone(),
+            Arc::clone(metrics),
+        )?),
         NodeOp::WindowTopN(spec) => Box::new(WindowTopNOperator::new(
             spec.as_ref().clone(),
             Arc::clone(metrics),
