@@ -2,6 +2,7 @@
 //! differently. (The UDF API for users comes with the UDF work.)
 
 pub mod builtins;
+pub mod current_watermark;
 pub mod planner;
 mod proctime;
 pub mod syntax;
@@ -17,7 +18,12 @@ pub use proctime::ProcTime;
 
 /// Every Flink built-in Sluice adds to DataFusion's functions.
 pub fn flink_builtins() -> Vec<Arc<ScalarUDF>> {
-    let mut f = vec![Arc::new(ScalarUDF::new_from_impl(ProcTime::new()))];
+    let mut f = vec![
+        Arc::new(ScalarUDF::new_from_impl(ProcTime::new())),
+        Arc::new(ScalarUDF::new_from_impl(
+            current_watermark::CurrentWatermark::new(),
+        )),
+    ];
     f.extend(builtins::scalar_functions());
     f
 }

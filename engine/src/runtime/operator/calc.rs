@@ -18,6 +18,8 @@ pub struct CalcOperator {
     /// The input is updating: its last column is the row kind, which every
     /// projection carries through unchanged.
     row_kind: bool,
+    /// The last watermark seen, for `CURRENT_WATERMARK(..)`.
+    watermark: Option<i64>,
 }
 
 impl CalcOperator {
@@ -43,7 +45,11 @@ impl CalcOperator {
                 filter => filter,
             })
             .collect();
-        CalcOperator { steps, row_kind }
+        CalcOperator {
+            steps,
+            row_kind,
+            watermark: None,
+        }
     }
 }
 
@@ -54,9 +60,18 @@ impl Operator for CalcOperator {
         _origin: BatchOrigin,
         out: &mut Vec<Event>,
     ) -> Result<()> {
-        if let Some(b) = self.apply(batch)? {
+        let watermark = self.watermark;
+        let result =
+            sluice_udf::current_watermark::with_watermark(watermark, || self.apply(batch))?;
+        if let Some(b) = result {
             out.push(Event::Batch(b));
         }
+        Ok(())
+    }
+
+    fn on_watermark(&mut self, watermark: i64, out: &mut Vec<Event>) -> Result<()> {
+        self.watermark = Some(watermark);
+        out.push(Event::Watermark(watermark));
         Ok(())
     }
 }
