@@ -3,9 +3,11 @@
 
 pub mod blackhole;
 pub mod datagen;
+pub mod elasticsearch;
 mod error;
 pub mod filesystem;
 pub mod formats;
+pub mod hbase;
 pub mod jdbc;
 pub mod kafka;
 pub mod nexmark;
@@ -31,4 +33,10 @@ pub fn register_all(registry: &mut ConnectorRegistry) {
     registry.register(Arc::new(nexmark::NexmarkConnector));
     registry.register(Arc::new(kafka::KafkaConnector));
     registry.register(Arc::new(upsert_kafka::UpsertKafkaConnector));
+    for es in elasticsearch::ElasticsearchConnector::all() {
+        registry.register(Arc::new(es));
+    }
+    for hbase in hbase::HBaseConnector::all() {
+        registry.register(Arc::new(hbase));
+    }
 }
