@@ -8,6 +8,9 @@
 -- of sql-examples/kafka-canal-products.jsonl (as Canal wrote them) into the
 -- topic, byte for byte, with the 'raw' format.
 --
+-- The binlog topic must keep each row's changes in order: one partition
+-- (Canal's default), or partitioned by primary key.
+--
 -- Needs a Kafka broker on 127.0.0.1:9092. Run it from the repository root:
 --   cargo run --bin sluice -- -f sql-examples/kafka-canal-changelog.sql
 

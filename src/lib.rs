@@ -12,6 +12,11 @@ pub use sluice_engine::error::{Result, SluiceError};
 pub use sluice_engine::runtime::{JobHandle, JobStatus};
 pub use sluice_engine::session::{QueryResult, Session, StatementResult};
 pub use sluice_engine::sql::{FlinkStatement, statement_is_complete};
+pub use sluice_udf::accumulator_state;
+/// The UDF API: build functions here, register them with
+/// [`Session::register_udf`], [`Session::register_udaf`] and
+/// [`Session::register_udtf`] (a [`Sluice`] derefs to its session).
+pub use sluice_udf::api as udf;
 
 use sluice_engine::connector::ConnectorRegistry;
 

@@ -11,7 +11,8 @@ use kafka_support::{Got, Kafka};
 use sluice::{JobHandle, Sluice, StatementResult};
 
 /// The example with its broker and topic names replaced; creates the topics.
-async fn example(k: &Kafka, file: &str, topics: &[&str]) -> (String, Vec<String>) {
+/// The example's SQL pointed at fresh topics (name, partitions).
+async fn example(k: &Kafka, file: &str, topics: &[(&str, i32)]) -> (String, Vec<String>) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sql-examples")
         .join(file);
@@ -22,8 +23,8 @@ async fn example(k: &Kafka, file: &str, topics: &[&str]) -> (String, Vec<String>
         &format!("'{}/sql-examples/", env!("CARGO_MANIFEST_DIR")),
     );
     let mut names = Vec::new();
-    for t in topics {
-        let name = k.topic(t, 2).await;
+    for (t, partitions) in topics {
+        let name = k.topic(t, *partitions).await;
         sql = sql.replace(&format!("'topic' = '{t}'"), &format!("'topic' = '{name}'"));
         names.push(name);
     }
@@ -73,7 +74,12 @@ async fn stop(jobs: Vec<JobHandle>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_to_sink_example() {
     let k = Kafka::start();
-    let (sql, topics) = example(&k, "kafka-source-to-sink.sql", &["orders", "big_orders"]).await;
+    let (sql, topics) = example(
+        &k,
+        "kafka-source-to-sink.sql",
+        &[("orders", 2), ("big_orders", 2)],
+    )
+    .await;
     let sluice = Sluice::new();
     let jobs = start(&sluice, &sql).await;
     assert_eq!(jobs.len(), 2);
@@ -116,7 +122,7 @@ async fn window_to_upsert_kafka_example() {
     let (sql, topics) = example(
         &k,
         "kafka-window-to-upsert-kafka.sql",
-        &["clicks", "clicks_per_user"],
+        &[("clicks", 2), ("clicks_per_user", 2)],
     )
     .await;
     // Ten-second windows: let event time pass one window end quickly.
@@ -144,7 +150,9 @@ async fn canal_changelog_example() {
     let (sql, topics) = example(
         &k,
         "kafka-canal-changelog.sql",
-        &["products_binlog", "category_weights"],
+        // One partition: a binlog topic must keep each row's changes in order
+        // (Canal writes a table to one partition by default).
+        &[("products_binlog", 1), ("category_weights", 2)],
     )
     .await;
     let sluice = Sluice::new();

@@ -1,6 +1,7 @@
 //! Sluice's function library: Flink built-ins that DataFusion lacks or names
 //! differently. (The UDF API for users comes with the UDF work.)
 
+pub mod api;
 pub mod builtins;
 pub mod current_watermark;
 pub mod planner;

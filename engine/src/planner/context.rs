@@ -108,8 +108,21 @@ impl ContextProvider for SluiceContextProvider<'_> {
 
     fn get_relation_planners(&self) -> &[Arc<dyn RelationPlanner>] {
         static PLANNERS: std::sync::LazyLock<Vec<Arc<dyn RelationPlanner>>> =
-            std::sync::LazyLock::new(|| vec![Arc::new(WindowTvfPlanner)]);
+            std::sync::LazyLock::new(|| {
+                vec![
+                    Arc::new(super::lateral::LateralTablePlanner),
+                    Arc::new(WindowTvfPlanner),
+                ]
+            });
         &PLANNERS
+    }
+
+    fn get_table_function_source(
+        &self,
+        name: &str,
+        _args: Vec<datafusion::logical_expr::Expr>,
+    ) -> datafusion::error::Result<Arc<dyn TableSource>> {
+        super::lateral::table_function_source(self.state, name)
     }
 
     fn get_expr_planners(&self) -> &[Arc<dyn ExprPlanner>] {

@@ -12,6 +12,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use crate::connector::{ChangelogMode, SinkTable, SourceTable};
 use crate::runtime::aggregate::AggregateCalls;
 use crate::runtime::aggregate::group_by::GroupAggregateSpec;
+use crate::runtime::operator::CorrelateSpec;
 use crate::runtime::over::OverAggregateSpec;
 use crate::runtime::rank::{TopNSpec, WindowTopNSpec};
 use crate::runtime::time::WatermarkSettings;
@@ -70,6 +71,8 @@ pub enum NodeOp {
     GroupAggregate(Box<GroupAggregateSpec>),
     /// `ROW_NUMBER() OVER (..) <= N`: an updating result.
     TopN(Box<TopNSpec>),
+    /// A table function applied to every row (`LATERAL TABLE`, `UNNEST`).
+    Correlate(Box<CorrelateSpec>),
     /// Top-N per window, emitted when the window ends.
     WindowTopN(Box<WindowTopNSpec>),
     /// `agg(..) OVER (PARTITION BY .. ORDER BY time ..)`.
@@ -117,6 +120,7 @@ impl StreamNode {
             NodeOp::WindowAggregate(s) => format!("WindowAggregate: {}", s.window),
             NodeOp::GroupAggregate(_) => "GroupAggregate".to_string(),
             NodeOp::TopN(s) => format!("Rank(ROW_NUMBER <= {})", s.limit),
+            NodeOp::Correlate(s) => format!("Correlate: {}", s.function.name()),
             NodeOp::WindowTopN(s) => format!("WindowRank(ROW_NUMBER <= {})", s.limit),
             NodeOp::OverAggregate(s) => format!("OverAggregate: {:?}", s.frame),
         }
@@ -193,6 +197,12 @@ impl StreamNode {
             NodeOp::GroupAggregate(s) => {
                 format!("keys=[{}], aggs=[{}]", exprs(&s.keys), calls(&s.calls))
             }
+            NodeOp::Correlate(s) => format!(
+                "args=[{}], joinType={}, fields=[{}]",
+                exprs(&s.args),
+                if s.outer { "LEFT" } else { "INNER" },
+                self.field_names()
+            ),
             NodeOp::TopN(s) => rank_detail(&s.partition, &s.order),
             NodeOp::WindowTopN(s) => rank_detail(&s.partition, &s.order),
             NodeOp::OverAggregate(s) => {

@@ -39,6 +39,9 @@ fn node_id(node: &WindowTvfNode) -> usize {
 
 impl GraphBuilder<'_> {
     pub(super) fn lower_extension(&mut self, plan: &LogicalPlan) -> Result<usize> {
+        if let Some(c) = extension::<super::nodes::CorrelateNode>(plan) {
+            return self.lower_correlate(c);
+        }
         if let Some(w) = extension::<WatermarkNode>(plan) {
             let input = self.lower(&w.input)?;
             let expr = self.physical(&w.expr, w.input.schema())?;

@@ -5,6 +5,7 @@ pub mod context;
 pub mod create_table;
 pub mod graph;
 pub mod insert;
+mod lateral;
 mod legacy_window;
 pub mod lower;
 mod lower_over;
@@ -83,6 +84,7 @@ pub fn plan_query(
     let extra = hinted_tables(hints, catalog, registry, state)?;
     legacy_window::rewrite_group_windows(&mut query)?;
     sluice_udf::syntax::rewrite_query(&mut query);
+    lateral::rewrite_unnest(&mut query);
     let provider = SluiceContextProvider {
         catalog,
         state,
@@ -90,6 +92,7 @@ pub fn plan_query(
     };
     let sql_to_rel = SqlToRel::new_with_options(&provider, parser_options());
     let plan = sql_to_rel.sql_statement_to_plan(Statement::Query(Box::new(query)))?;
+    let plan = lateral::decorrelate(plan)?;
     Ok(state.optimize(&plan)?)
 }
 

@@ -30,13 +30,7 @@ struct PlannedInsert {
 impl Session {
     fn plan_select(&self, query: Query, hints: &[TableHint]) -> Result<(LogicalPlan, StreamGraph)> {
         let catalog = self.catalog();
-        let plan = plan_query(
-            query,
-            hints,
-            &catalog,
-            &self.inner.registry,
-            &self.inner.state,
-        )?;
+        let plan = plan_query(query, hints, &catalog, &self.inner.registry, &self.state())?;
         let config = self.config();
         let mut gb = GraphBuilder::new(&config);
         let out = gb.lower(&plan)?;
@@ -120,10 +114,10 @@ impl Session {
             &hints,
             catalog,
             &self.inner.registry,
-            &self.inner.state,
+            &self.state(),
         )?;
         let aligned = align_to_sink(&table, &columns, query)?;
-        let plan = self.inner.state.optimize(&aligned)?;
+        let plan = self.state().optimize(&aligned)?;
         Ok(PlannedInsert { table, sink, plan })
     }
 

@@ -4,10 +4,11 @@
 mod jobs;
 mod result;
 mod show;
+mod udf;
 
 pub use result::{QueryResult, StatementResult};
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use datafusion::execution::session_state::SessionState;
 
@@ -31,7 +32,8 @@ pub struct Session {
 #[derive(Debug)]
 struct SessionInner {
     registry: ConnectorRegistry,
-    state: SessionState,
+    /// Functions change when UDFs are registered.
+    state: RwLock<SessionState>,
     catalog: Mutex<Catalog>,
     config: Mutex<SessionConfig>,
     jobs: JobRegistry,
@@ -45,7 +47,7 @@ impl Session {
         Session {
             inner: Arc::new(SessionInner {
                 registry,
-                state,
+                state: RwLock::new(state),
                 catalog: Mutex::new(Catalog::default()),
                 config: Mutex::new(SessionConfig::default()),
                 jobs: JobRegistry::default(),
@@ -101,7 +103,7 @@ impl Session {
                          '{name}' already exists"
                     )));
                 }
-                let table = create_table(&ct, &catalog, &self.inner.registry, &self.inner.state)?;
+                let table = create_table(&ct, &catalog, &self.inner.registry, &self.state())?;
                 catalog.add_table(table);
                 Ok(ok())
             }
@@ -124,7 +126,7 @@ impl Session {
                     &cv.hints,
                     &catalog,
                     &self.inner.registry,
-                    &self.inner.state,
+                    &self.state(),
                 )?;
                 let plan = planner::rename_columns(plan, &cv.columns)?;
                 catalog.add_view(CatalogView {
@@ -246,12 +248,13 @@ impl Session {
 
     /// Function names, for completion and SHOW FUNCTIONS.
     pub fn function_names(&self) -> Vec<String> {
-        let s = &self.inner.state;
+        let s = self.state();
         let mut v: Vec<String> = s
             .scalar_functions()
             .keys()
             .chain(s.aggregate_functions().keys())
             .chain(s.window_functions().keys())
+            .chain(s.table_functions().keys())
             .cloned()
             .collect();
         v.sort();

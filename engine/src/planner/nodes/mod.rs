@@ -1,9 +1,11 @@
 //! Sluice's own logical plan nodes (DataFusion `Extension` nodes), so
 //! DataFusion's optimizer and EXPLAIN see one plan.
 
+mod correlate;
 mod watermark;
 mod window_tvf;
 
+pub use correlate::{CorrelateNode, TableFunctionScanNode};
 pub use watermark::WatermarkNode;
 pub use window_tvf::{WINDOW_COLUMNS, WindowTvfNode};
 

@@ -56,8 +56,13 @@ impl AggregateCalls {
                     c.expr.fun().name()
                 )));
             }
-            let acc = c.expr.create_sliding_accumulator()?;
-            if !acc.supports_retract_batch() {
+            // An accumulator without retract may refuse to be created as a
+            // sliding one at all: the same answer either way.
+            let retracts = c
+                .expr
+                .create_sliding_accumulator()
+                .is_ok_and(|acc| acc.supports_retract_batch());
+            if !retracts {
                 return Err(SluiceError::not_supported(format!(
                     "aggregate '{}' over an updating input: it cannot retract",
                     c.expr.fun().name()

@@ -17,7 +17,7 @@ use crate::planner::graph::{NodeOp, StreamGraph, StreamNode};
 use crate::runtime::aggregate::GroupAggregateOperator;
 use crate::runtime::job::{JobInfo, OperatorInfo};
 use crate::runtime::metrics::OperatorMetrics;
-use crate::runtime::operator::{CalcOperator, LimitOperator, Operator};
+use crate::runtime::operator::{CalcOperator, CorrelateOperator, LimitOperator, Operator};
 use crate::runtime::over::OverAggregateOperator;
 use crate::runtime::rank::{TopNOperator, WindowTopNOperator};
 use crate::runtime::time::WatermarkAssigner;
@@ -226,6 +226,10 @@ fn operator_for(
             Arc::clone(metrics),
         )?),
         NodeOp::TopN(spec) => Box::new(TopNOperator::new(spec.as_ref().clone())?),
+        NodeOp::Correlate(spec) => Box::new(CorrelateOperator::new(
+            spec.as_ref().clone(),
+            node.changelog != ChangelogMode::AppendOnly,
+        )),
         NodeOp::OverAggregate(spec) => Box::new(OverAggregateOperator::new(
             spec.as_ref().clone(),
             Arc::clone(metrics),

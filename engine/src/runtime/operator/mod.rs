@@ -2,9 +2,11 @@
 //! stateful ones (windows, aggregations) live in their own folders.
 
 mod calc;
+mod correlate;
 mod limit;
 
 pub use calc::CalcOperator;
+pub use correlate::{CorrelateOperator, CorrelateSpec};
 pub use limit::LimitOperator;
 
 use std::time::Duration;

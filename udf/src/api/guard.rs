@@ -1,0 +1,24 @@
+//! A user function that panics must fail its job with the function's name,
+//! not take the process (and every other job in it) down: every call into
+//! user code goes through [`guarded`].
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use datafusion::common::{DataFusionError, Result};
+
+/// Runs `f`, turning a panic into an execution error naming `function`.
+pub fn guarded<T>(function: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".to_string());
+            Err(DataFusionError::Execution(format!(
+                "user-defined function '{function}' panicked: {msg}"
+            )))
+        }
+    }
+}
