@@ -28,6 +28,10 @@ pub const MINI_BATCH_LATENCY: &str = "table.exec.mini-batch.allow-latency";
 /// Mini-batch: the most rows buffered.
 pub const MINI_BATCH_SIZE: &str = "table.exec.mini-batch.size";
 
+/// The session time zone: how TIMESTAMP_LTZ values are read and written by
+/// functions, and how strings without an offset are interpreted.
+pub const LOCAL_TIME_ZONE: &str = "table.local-time-zone";
+
 /// Known keys, their defaults and a description of valid values.
 const KNOWN: &[(&str, &str, &str)] = &[
     (PARALLELISM, "1", "a positive integer"),
@@ -52,6 +56,11 @@ const KNOWN: &[(&str, &str, &str)] = &[
     (MINI_BATCH_ENABLED, "false", "true or false"),
     (MINI_BATCH_LATENCY, "0 ms", "a duration such as '2 s'"),
     (MINI_BATCH_SIZE, "-1", "a positive integer (or -1)"),
+    (
+        LOCAL_TIME_ZONE,
+        "UTC",
+        "a time zone id such as 'UTC', 'Asia/Shanghai' or 'GMT+08:00'",
+    ),
 ];
 
 /// The `SET` options of a session.
@@ -72,6 +81,9 @@ impl SessionConfig {
                     crate::catalog::parse_duration(value).is_some()
                 }
                 MINI_BATCH_ENABLED => value.trim().parse::<bool>().is_ok(),
+                LOCAL_TIME_ZONE => {
+                    sluice_udf::builtins::datetime::zone::Zone::parse(value.trim()).is_some()
+                }
                 MINI_BATCH_SIZE => value.trim().parse::<i64>().is_ok_and(|n| n > 0 || n == -1),
                 RESULT_MODE => matches!(
                     value.trim().to_ascii_lowercase().as_str(),

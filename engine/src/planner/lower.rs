@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::common::config::ConfigOptions;
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::execution::context::ExecutionProps;
 use datafusion::logical_expr::logical_plan::{FetchType, SkipType};
@@ -44,6 +45,12 @@ impl<'a> GraphBuilder<'a> {
             pane_tvfs: HashSet::new(),
             top_n: HashMap::new(),
         }
+    }
+
+    /// Physical expressions read these options (the session time zone).
+    pub fn with_config_options(mut self, options: Arc<ConfigOptions>) -> Self {
+        self.props.config_options = Some(options);
+        self
     }
 
     /// The finished graph.

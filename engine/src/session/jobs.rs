@@ -32,7 +32,7 @@ impl Session {
         let catalog = self.catalog();
         let plan = plan_query(query, hints, &catalog, &self.inner.registry, &self.state())?;
         let config = self.config();
-        let mut gb = GraphBuilder::new(&config);
+        let mut gb = GraphBuilder::new(&config).with_config_options(self.config_options());
         let out = gb.lower(&plan)?;
         gb.add_collect(out);
         Ok((plan, gb.build()))
@@ -133,7 +133,7 @@ impl Session {
             .collect::<Result<Vec<_>>>()?;
         let planned = share_scans(planned)?;
         let config = self.config();
-        let mut gb = GraphBuilder::new(&config);
+        let mut gb = GraphBuilder::new(&config).with_config_options(self.config_options());
         for p in &planned {
             let out = gb.lower(&p.plan)?;
             gb.add_sink(

@@ -177,6 +177,9 @@ impl Session {
                         .lock()
                         .expect("config lock poisoned")
                         .set(&k, &v)?;
+                    if k == crate::config::LOCAL_TIME_ZONE {
+                        self.set_time_zone(Some(v.trim()));
+                    }
                     Ok(ok())
                 }
                 _ => Ok(show::key_values(self.config().entries())),
@@ -187,6 +190,12 @@ impl Session {
                     .lock()
                     .expect("config lock poisoned")
                     .reset(key.as_deref());
+                if key
+                    .as_deref()
+                    .is_none_or(|k| k == crate::config::LOCAL_TIME_ZONE)
+                {
+                    self.set_time_zone(None);
+                }
                 Ok(ok())
             }
             FlinkStatement::Show(kind) => self.show(kind),

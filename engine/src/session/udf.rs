@@ -20,6 +20,18 @@ impl Session {
             .expect("session state lock poisoned")
     }
 
+    /// `table.local-time-zone`: DataFusion's session time zone, which the
+    /// Flink built-ins read (`None`: back to UTC).
+    pub(super) fn set_time_zone(&self, zone: Option<&str>) {
+        let zone = zone.unwrap_or("+00:00").to_string();
+        self.with_state(|s| s.config_mut().options_mut().execution.time_zone = Some(zone));
+    }
+
+    /// The DataFusion options expressions are evaluated with.
+    pub(super) fn config_options(&self) -> Arc<datafusion::common::config::ConfigOptions> {
+        Arc::new(self.state().config_options().as_ref().clone())
+    }
+
     fn with_state<T>(&self, f: impl FnOnce(&mut SessionState) -> T) -> T {
         let mut state = self
             .inner
