@@ -276,7 +276,13 @@ impl StreamGraph {
                 String::new()
             } else {
                 let ids: Vec<String> = n.inputs.iter().map(|i| format!("#{i}")).collect();
-                format!(" <- {}", ids.join(", "))
+                match &n.input_keys {
+                    // Parallel instances read their input by key.
+                    Some(keys) if n.parallelism > 1 => {
+                        format!(" <- {} hash[{}]", ids.join(", "), exprs(keys))
+                    }
+                    _ => format!(" <- {}", ids.join(", ")),
+                }
             };
             let details = n.details();
             out.push_str(&format!(

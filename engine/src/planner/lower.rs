@@ -13,6 +13,7 @@ use datafusion::execution::context::ExecutionProps;
 use datafusion::logical_expr::logical_plan::{FetchType, SkipType};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::physical_expr::expressions::Column as PhysicalColumn;
 use datafusion::physical_expr::{PhysicalExpr, create_physical_expr};
 
 use super::context::ScanSource;
@@ -118,7 +119,22 @@ impl<'a> GraphBuilder<'a> {
             .parallelism()
             .unwrap_or(self.graph.nodes[input].parallelism);
         let schema = sink.schema();
-        Ok(self.add(
+        // Parallel instances of an upsert sink each get all changes of their
+        // keys, in order: otherwise two instances could write one key's
+        // changes out of order (Flink keys the sink input by its primary key
+        // the same way).
+        let keys = match sink.accepted_changelog() {
+            ChangelogMode::Upsert(keys) if parallelism > 1 => Some(
+                keys.iter()
+                    .map(|k| {
+                        let i = schema.index_of(k)?;
+                        Ok(Arc::new(PhysicalColumn::new(k, i)) as Arc<dyn PhysicalExpr>)
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            _ => None,
+        };
+        let id = self.add(
             NodeOp::Sink {
                 table,
                 connector,
@@ -127,7 +143,9 @@ impl<'a> GraphBuilder<'a> {
             vec![input],
             schema,
             parallelism,
-        ))
+        );
+        self.graph.nodes[id].input_keys = keys;
+        Ok(id)
     }
 
     /// The first node upstream of `id` that turns appends into updates.
