@@ -173,3 +173,34 @@ async fn statement_set_shares_a_watermarked_scan() {
     );
     assert_eq!(output_lines(&names), vec!["a,1", "a,3", "b,2"]);
 }
+
+/// `ROW(a, b)` goes into a declared `ROW<..>` column by position, as in
+/// Flink (its fields are named `c0, c1` until then).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_constructor_fills_a_row_column_by_position() {
+    let (_tmp, input, output) = input_dir("people.csv", "1,alice\n2,bob\n");
+    let sluice = Sluice::new();
+    let job = run(
+        &sluice,
+        &format!(
+            "CREATE TABLE people (id INT, name STRING)
+               WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');
+             CREATE TABLE out (id INT, info ROW<doubled BIGINT, who STRING>)
+               WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'json');
+             INSERT INTO out SELECT id, ROW(id * 2, name) FROM people;",
+            input.display(),
+            output.display()
+        ),
+    )
+    .await
+    .expect("the INSERT plans")
+    .expect("a job");
+    job.wait().await.expect("job succeeds");
+    assert_eq!(
+        output_lines(&output),
+        vec![
+            r#"{"id":1,"info":{"doubled":2,"who":"alice"}}"#,
+            r#"{"id":2,"info":{"doubled":4,"who":"bob"}}"#
+        ]
+    );
+}

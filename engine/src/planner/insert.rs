@@ -4,6 +4,7 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Column;
 use datafusion::common::ScalarValue;
+use datafusion::functions::core::expr_fn::{get_field, named_struct};
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, lit};
 
 use crate::catalog::{CatalogTable, ColumnSource, TableColumn};
@@ -119,6 +120,8 @@ pub fn align_to_sink(
                 let (e, from, _, name) = &qfields[qi];
                 if from == &target {
                     e.clone()
+                } else if let Some(e) = row_by_position(e, from, &target) {
+                    e
                 } else if implicitly_castable(from, &target) {
                     cast(e.clone(), target.clone())
                 } else {
@@ -137,6 +140,36 @@ pub fn align_to_sink(
         exprs.push(e.alias(&col.name));
     }
     Ok(LogicalPlanBuilder::from(query).project(exprs)?.build()?)
+}
+
+/// `ROW(a, b)` names its fields `c0, c1`; Flink matches a ROW to the sink's
+/// ROW type by position, so the fields are renamed (and cast) one by one.
+fn row_by_position(e: &Expr, from: &DataType, to: &DataType) -> Option<Expr> {
+    let (DataType::Struct(src), DataType::Struct(dst)) = (from, to) else {
+        return None;
+    };
+    if src.len() != dst.len()
+        || src
+            .iter()
+            .zip(dst.iter())
+            .all(|(a, b)| a.name() == b.name())
+    {
+        return None;
+    }
+    let mut args = Vec::with_capacity(2 * dst.len());
+    for (s, d) in src.iter().zip(dst.iter()) {
+        let field = get_field(e.clone(), s.name().as_str());
+        let value = if s.data_type() == d.data_type() {
+            field
+        } else if implicitly_castable(s.data_type(), d.data_type()) {
+            cast(field, d.data_type().clone())
+        } else {
+            return None;
+        };
+        args.push(lit(d.name().as_str()));
+        args.push(value);
+    }
+    Some(named_struct(args))
 }
 
 /// Flink's implicit casts on INSERT: to a wider type of the same family.
