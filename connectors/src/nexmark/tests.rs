@@ -2,10 +2,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{Array, AsArray, StructArray};
-use datafusion::arrow::datatypes::{
-    DataType, Field, Int32Type, Int64Type, Schema, TimestampMillisecondType,
-};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use sluice_engine::Result;
 use sluice_engine::catalog::ConnectorOptions;
@@ -16,8 +14,10 @@ use super::NexmarkConnector;
 use super::config::parse_base_time;
 use super::schema::reference_schema;
 
-/// 2024-01-01 00:00:00 UTC, the base time of the reference files.
-const BASE: i64 = 1_704_067_200_000;
+#[path = "../../../tests/nexmark_reference/mod.rs"]
+mod reference;
+
+use reference::{BASE, lines};
 const REFERENCE: &str = include_str!("../../../tests/data/nexmark/first_10000.csv");
 const REFERENCE_P2: &str = include_str!("../../../tests/data/nexmark/parallelism_2_events_600.csv");
 
@@ -57,96 +57,6 @@ async fn read_all(src: &Arc<dyn SourceTable>, ctx: ScanContext) -> Vec<RecordBat
     while let Some(b) = reader.next_batch().await.expect("batch") {
         out.push(b);
         assert!(out.len() < 100_000, "source did not end");
-    }
-    out
-}
-
-fn fnv(parts: &[&str]) -> String {
-    let mut h: u32 = 0x811c_9dc5;
-    for (i, p) in parts.iter().enumerate() {
-        let sep: &[u8] = if i > 0 { b"|" } else { b"" };
-        for b in sep.iter().chain(p.as_bytes()) {
-            h ^= u32::from(*b);
-            h = h.wrapping_mul(0x0100_0193);
-        }
-    }
-    format!("{h:08x}")
-}
-
-/// The reference file's line for each row of full-schema batches.
-fn lines(batches: &[RecordBatch]) -> Vec<String> {
-    let mut out = Vec::new();
-    for b in batches {
-        let kind = b.column(0).as_primitive::<Int32Type>();
-        let (p, a, d) = (
-            b.column(1).as_struct(),
-            b.column(2).as_struct(),
-            b.column(3).as_struct(),
-        );
-        let int = |s: &StructArray, f: &str, i: usize| {
-            s.column_by_name(f)
-                .expect(f)
-                .as_primitive::<Int64Type>()
-                .value(i)
-        };
-        let ts = |s: &StructArray, f: &str, i: usize| {
-            s.column_by_name(f)
-                .expect(f)
-                .as_primitive::<TimestampMillisecondType>()
-                .value(i)
-                - BASE
-        };
-        let st = |s: &StructArray, f: &str, i: usize| -> String {
-            s.column_by_name(f)
-                .expect(f)
-                .as_string::<i32>()
-                .value(i)
-                .to_string()
-        };
-        for i in 0..b.num_rows() {
-            out.push(match kind.value(i) {
-                0 => format!(
-                    "0,{},,,,,,,,,,{},{},{}",
-                    int(p, "id", i),
-                    ts(p, "dateTime", i),
-                    st(p, "extra", i).len(),
-                    fnv(&[
-                        &st(p, "name", i),
-                        &st(p, "emailAddress", i),
-                        &st(p, "creditCard", i),
-                        &st(p, "city", i),
-                        &st(p, "state", i),
-                        &st(p, "extra", i),
-                    ])
-                ),
-                1 => format!(
-                    "1,{},{},{},{},{},{},,,,,{},{},{}",
-                    int(a, "id", i),
-                    int(a, "seller", i),
-                    int(a, "category", i),
-                    int(a, "initialBid", i),
-                    int(a, "reserve", i),
-                    ts(a, "expires", i),
-                    ts(a, "dateTime", i),
-                    st(a, "extra", i).len(),
-                    fnv(&[
-                        &st(a, "itemName", i),
-                        &st(a, "description", i),
-                        &st(a, "extra", i)
-                    ])
-                ),
-                _ => format!(
-                    "2,,,,,,,{},{},{},{},{},{},{}",
-                    int(d, "auction", i),
-                    int(d, "bidder", i),
-                    int(d, "price", i),
-                    st(d, "channel", i),
-                    ts(d, "dateTime", i),
-                    st(d, "extra", i).len(),
-                    fnv(&[&st(d, "url", i), &st(d, "extra", i)])
-                ),
-            });
-        }
     }
     out
 }
