@@ -122,12 +122,16 @@ async fn debezium_json_changelog_feeds_a_group_by() {
     check_group_by(&sluice).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn upsert_kafka_sink_writes_values_and_keys() {
-    let k = Kafka::start();
-    let t = k.topic("upsert-sink", 2).await;
+/// Runs the updating "latest name per id" query into an upsert-kafka table
+/// on topic `t` (with `extra` sink options); returns the records written.
+async fn latest_names_into_upsert_kafka(
+    k: &Kafka,
+    t: &str,
+    dir: &str,
+    extra: &str,
+) -> Vec<(Option<String>, Option<String>)> {
     let sluice = Sluice::new();
-    let dir = write_changes("sink");
+    let dir = write_changes(dir);
     run(
         &sluice,
         &format!(
@@ -135,14 +139,13 @@ async fn upsert_kafka_sink_writes_values_and_keys() {
                'path' = '{}', 'format' = 'json');
              CREATE TABLE users (id INT, name STRING, PRIMARY KEY (id) NOT ENFORCED) WITH (
                'connector' = 'upsert-kafka', 'topic' = '{t}', 'properties.bootstrap.servers' = '{}',
-               'key.format' = 'json', 'value.format' = 'json');",
+               'key.format' = 'json', 'value.format' = 'json'{extra});",
             dir.display(),
             k.bootstrap
         ),
     )
     .await
     .expect("ddl");
-    // An updating query: the latest name per id.
     let job = run(
         &sluice,
         "INSERT INTO users SELECT id, LAST_VALUE(name) FROM changes GROUP BY id",
@@ -151,12 +154,22 @@ async fn upsert_kafka_sink_writes_values_and_keys() {
     .expect("insert")
     .expect("a job");
     job.wait().await.expect("job succeeds");
-    let got: Vec<(Option<String>, Option<String>)> = k
-        .read_all(&t)
+    k.read_all(t)
         .into_iter()
-        .filter(|g| g.key.as_deref() == Some(r#"{"id":1}"#))
         .map(|g| (g.key, g.value))
-        .collect();
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upsert_kafka_sink_writes_values_and_keys() {
+    let k = Kafka::start();
+    let t = k.topic("upsert-sink", 2).await;
+    let got: Vec<(Option<String>, Option<String>)> =
+        latest_names_into_upsert_kafka(&k, &t, "sink", "")
+            .await
+            .into_iter()
+            .filter(|g| g.0.as_deref() == Some(r#"{"id":1}"#))
+            .collect();
     // Every change of a key in one partition, in order; the last is the latest value.
     assert_eq!(
         got.last().and_then(|g| g.1.clone()).as_deref(),
@@ -173,36 +186,13 @@ async fn upsert_kafka_sink_writes_values_and_keys() {
 async fn upsert_kafka_buffered_sink_keeps_the_last_row_per_key() {
     let k = Kafka::start();
     let t = k.topic("upsert-buffered", 1).await;
-    let sluice = Sluice::new();
-    let dir = write_changes("buffered");
-    run(
-        &sluice,
-        &format!(
-            "CREATE TABLE changes (id INT, name STRING, op STRING) WITH ('connector' = 'filesystem',
-               'path' = '{}', 'format' = 'json');
-             CREATE TABLE users (id INT, name STRING, PRIMARY KEY (id) NOT ENFORCED) WITH (
-               'connector' = 'upsert-kafka', 'topic' = '{t}', 'properties.bootstrap.servers' = '{}',
-               'key.format' = 'json', 'value.format' = 'json',
-               'sink.buffer-flush.max-rows' = '1000', 'sink.buffer-flush.interval' = '1 min');",
-            dir.display(),
-            k.bootstrap
-        ),
+    let got = latest_names_into_upsert_kafka(
+        &k,
+        &t,
+        "buffered",
+        ", 'sink.buffer-flush.max-rows' = '1000', 'sink.buffer-flush.interval' = '1 min'",
     )
-    .await
-    .expect("ddl");
-    let job = run(
-        &sluice,
-        "INSERT INTO users SELECT id, LAST_VALUE(name) FROM changes GROUP BY id",
-    )
-    .await
-    .expect("insert")
-    .expect("a job");
-    job.wait().await.expect("job succeeds");
-    let got: Vec<(Option<String>, Option<String>)> = k
-        .read_all(&t)
-        .into_iter()
-        .map(|g| (g.key, g.value))
-        .collect();
+    .await;
     assert_eq!(
         sorted(got.iter().map(|g| format!("{:?}", g)).collect()),
         sorted(vec![
