@@ -16,7 +16,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take};
+use datafusion::arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, min, take};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::row::Rows;
 use datafusion::common::ScalarValue;
@@ -85,7 +85,9 @@ pub struct OverAggregateOperator {
     keys: KeyCodec,
     state: HashMap<Key, KeyState>,
     /// Event time: rows waiting for the watermark.
-    pending: Vec<RecordBatch>,
+    /// Event time: rows waiting for the watermark, each batch with its
+    /// earliest timestamp so a watermark below it skips the batch untouched.
+    pending: Vec<(i64, RecordBatch)>,
     watermark: i64,
     metrics: Arc<OperatorMetrics>,
 }
@@ -167,26 +169,32 @@ impl OverAggregateOperator {
         Ok(())
     }
 
+    fn push_pending(&mut self, batch: RecordBatch, rowtime: usize) -> Result<()> {
+        let earliest = min(&millis(batch.column(rowtime))?).unwrap_or(i64::MAX);
+        self.pending.push((earliest, batch));
+        Ok(())
+    }
+
     /// Event time: processes every pending row at or below `watermark`, in
     /// (key, time, arrival) order.
     fn fire(&mut self, watermark: i64, out: &mut Vec<Event>) -> Result<()> {
         let Some(rowtime) = self.spec.rowtime else {
             return Ok(());
         };
-        if self.pending.is_empty() {
+        let (touched, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|(earliest, _)| *earliest <= watermark);
+        self.pending = waiting;
+        let Some((_, first)) = touched.first() else {
             return Ok(());
-        }
-        let all = concat_batches(&self.pending[0].schema(), &self.pending)?;
-        self.pending.clear();
+        };
+        let batches: Vec<RecordBatch> = touched.iter().map(|(_, b)| b.clone()).collect();
+        let all = concat_batches(&first.schema(), &batches)?;
         let ts = millis(all.column(rowtime))?;
         let (ready, rest): (Vec<u32>, Vec<u32>) =
             (0..all.num_rows() as u32).partition(|i| ts.value(*i as usize) <= watermark);
         if !rest.is_empty() {
-            self.pending
-                .push(take_rows(&all, &UInt32Array::from(rest))?);
-        }
-        if ready.is_empty() {
-            return Ok(());
+            self.push_pending(take_rows(&all, &UInt32Array::from(rest))?, rowtime)?;
         }
         let ready = take_rows(&all, &UInt32Array::from(ready))?;
         // Sort by key, then time; the position breaks ties, so rows with
@@ -297,18 +305,16 @@ impl Operator for OverAggregateOperator {
         let late: Vec<bool> = ts.values().iter().map(|t| *t <= self.watermark).collect();
         let n_late = late.iter().filter(|l| **l).count();
         if n_late == 0 {
-            self.pending.push(batch);
-            return Ok(());
+            return self.push_pending(batch, rowtime);
         }
         self.metrics.add_late_dropped(n_late);
         let keep: Vec<u32> = (0..batch.num_rows() as u32)
             .filter(|i| !late[*i as usize])
             .collect();
-        if !keep.is_empty() {
-            self.pending
-                .push(take_rows(&batch, &UInt32Array::from(keep))?);
+        if keep.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        self.push_pending(take_rows(&batch, &UInt32Array::from(keep))?, rowtime)
     }
 
     fn on_watermark(&mut self, watermark: i64, out: &mut Vec<Event>) -> Result<()> {
