@@ -69,38 +69,38 @@ pub fn time_attribute(plan: &LogicalPlan, idx: usize) -> Option<TimeAttr> {
 /// Like [`trace_window`], also through the group keys of aggregations and
 /// the input columns of OVER windows: where a window Top-N finds its window.
 pub fn trace_window_bound(plan: &LogicalPlan, idx: usize) -> Option<(&WindowTvfNode, usize)> {
-    match plan {
-        LogicalPlan::Aggregate(a) => match unalias(a.group_expr.get(idx)?) {
-            Expr::Column(c) => {
-                trace_window_bound(&a.input, a.input.schema().index_of_column(c).ok()?)
-            }
-            _ => None,
-        },
-        LogicalPlan::Window(w) if idx < w.input.schema().fields().len() => {
-            trace_window_bound(&w.input, idx)
-        }
-        LogicalPlan::Projection(p) => match unalias(p.expr.get(idx)?) {
-            Expr::Column(c) => {
-                trace_window_bound(&p.input, p.input.schema().index_of_column(c).ok()?)
-            }
-            _ => None,
-        },
-        LogicalPlan::Filter(f) => trace_window_bound(&f.input, idx),
-        LogicalPlan::SubqueryAlias(a) => trace_window_bound(&a.input, idx),
-        _ => trace_window(plan, idx),
-    }
+    trace(plan, idx, true)
 }
 
 /// Traces column `idx` of `plan` down to a window TVF's window column:
 /// the TVF and which of [`super::nodes::WINDOW_COLUMNS`] it is.
 pub fn trace_window(plan: &LogicalPlan, idx: usize) -> Option<(&WindowTvfNode, usize)> {
+    trace(plan, idx, false)
+}
+
+fn trace(
+    plan: &LogicalPlan,
+    idx: usize,
+    through_aggregates: bool,
+) -> Option<(&WindowTvfNode, usize)> {
+    let column = |input: &LogicalPlan, e: &Expr| match unalias(e) {
+        Expr::Column(c) => input.schema().index_of_column(c).ok(),
+        _ => None,
+    };
     match plan {
-        LogicalPlan::Projection(p) => match unalias(p.expr.get(idx)?) {
-            Expr::Column(c) => trace_window(&p.input, p.input.schema().index_of_column(c).ok()?),
-            _ => None,
-        },
-        LogicalPlan::Filter(f) => trace_window(&f.input, idx),
-        LogicalPlan::SubqueryAlias(a) => trace_window(&a.input, idx),
+        LogicalPlan::Projection(p) => trace(
+            &p.input,
+            column(&p.input, p.expr.get(idx)?)?,
+            through_aggregates,
+        ),
+        LogicalPlan::Aggregate(a) if through_aggregates => {
+            trace(&a.input, column(&a.input, a.group_expr.get(idx)?)?, true)
+        }
+        LogicalPlan::Window(w) if through_aggregates && idx < w.input.schema().fields().len() => {
+            trace(&w.input, idx, true)
+        }
+        LogicalPlan::Filter(f) => trace(&f.input, idx, through_aggregates),
+        LogicalPlan::SubqueryAlias(a) => trace(&a.input, idx, through_aggregates),
         LogicalPlan::Extension(_) => {
             let t = extension::<WindowTvfNode>(plan)?;
             let n = t.input_len();
