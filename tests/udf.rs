@@ -3,25 +3,14 @@
 //! in an updating GROUP BY (so `retract` runs), a table function through
 //! `LATERAL TABLE` and `LEFT JOIN LATERAL`, and `CROSS JOIN UNNEST`.
 
+mod udf_support;
+
 use datafusion::arrow::array::{Array, AsArray, Int64Array};
 use datafusion::arrow::compute::kernels::numeric::add;
-use datafusion::arrow::datatypes::{DataType, Int8Type};
+use datafusion::arrow::datatypes::DataType;
 use sluice::udf::{AggregateFunction, ScalarFunction, TableFunction};
-use sluice::{RowKind, Sluice, SluiceError, StatementResult};
-use sluice_engine::display::format_value;
-
-const LINES: &str = "CREATE TABLE lines (
-  id BIGINT,
-  s STRING,
-  tags STRING,
-  ts TIMESTAMP(3),
-  WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
-) WITH (
-  'connector' = 'filesystem',
-  'path' = 'tests/data/udf/lines.csv',
-  'format' = 'csv',
-  'csv.null-literal' = 'NULL'
-)";
+use sluice::{Sluice, StatementResult};
+use udf_support::{LINES, error, rows};
 
 /// A session with the test functions and the `lines` table.
 async fn session() -> Sluice {
@@ -95,52 +84,6 @@ fn weighted_avg() -> AggregateFunction<(i64, i64), (i64, i64)> {
         acc.0 += other.0;
         acc.1 += other.1;
     })
-}
-
-/// Every row a query produced until it ended, as text (an updating
-/// result's rows start with their row kind).
-async fn query(sluice: &Sluice, sql: &str) -> Result<Vec<String>, SluiceError> {
-    let mut results = sluice.execute_sql(sql).await?;
-    let Some(StatementResult::Query(mut q)) = results.pop() else {
-        panic!("not a query: {sql}");
-    };
-    let ncols = q.schema.fields().len();
-    let mut out = Vec::new();
-    while let Some(b) = q.batches.recv().await {
-        let b = b?;
-        for r in 0..b.num_rows() {
-            let mut row = Vec::new();
-            if q.is_changelog {
-                let k = b.column(ncols).as_primitive::<Int8Type>().value(r);
-                row.push(RowKind::from_i8(k).map_or("?", |k| k.short()).to_string());
-            }
-            for c in 0..ncols {
-                let col = b.column(c);
-                row.push(if col.is_null(r) {
-                    "NULL".to_string()
-                } else {
-                    format_value(col.as_ref(), r)
-                });
-            }
-            out.push(row.join(" "));
-        }
-    }
-    q.job.wait().await?;
-    Ok(out)
-}
-
-async fn rows(sluice: &Sluice, sql: &str) -> Vec<String> {
-    match query(sluice, sql).await {
-        Ok(r) => r,
-        Err(e) => panic!("{sql}: {e}"),
-    }
-}
-
-async fn error(sluice: &Sluice, sql: &str) -> String {
-    match query(sluice, sql).await {
-        Ok(r) => panic!("{sql} should fail, got {r:?}"),
-        Err(e) => e.to_string(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,6 +32,10 @@ pub const MINI_BATCH_SIZE: &str = "table.exec.mini-batch.size";
 /// functions, and how strings without an offset are interpreted.
 pub const LOCAL_TIME_ZONE: &str = "table.local-time-zone";
 
+/// Directories `CREATE FUNCTION` loads plugin libraries from when
+/// `USING LIBRARY` names a bare file, or is left out (`;`-separated).
+pub const PLUGIN_DIRS: &str = "sluice.udf.plugin-dirs";
+
 /// Known keys, their defaults and a description of valid values.
 const KNOWN: &[(&str, &str, &str)] = &[
     (PARALLELISM, "1", "a positive integer"),
@@ -56,6 +60,11 @@ const KNOWN: &[(&str, &str, &str)] = &[
     (MINI_BATCH_ENABLED, "false", "true or false"),
     (MINI_BATCH_LATENCY, "0 ms", "a duration such as '2 s'"),
     (MINI_BATCH_SIZE, "-1", "a positive integer (or -1)"),
+    (
+        PLUGIN_DIRS,
+        "",
+        "directories separated by ';' such as '/opt/udfs;/home/me/udfs'",
+    ),
     (
         LOCAL_TIME_ZONE,
         "UTC",
@@ -137,6 +146,17 @@ impl SessionConfig {
     /// `parallelism.default`.
     pub fn parallelism(&self) -> usize {
         self.usize(PARALLELISM)
+    }
+
+    /// `sluice.udf.plugin-dirs`, as paths.
+    pub fn plugin_dirs(&self) -> Vec<std::path::PathBuf> {
+        self.get(PLUGIN_DIRS)
+            .unwrap_or_default()
+            .split([';', ','])
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(std::path::PathBuf::from)
+            .collect()
     }
 
     /// `table.exec.batch-size`.

@@ -1,10 +1,11 @@
 //! Sluice's function library: Flink built-ins that DataFusion lacks or names
-//! differently. (The UDF API for users comes with the UDF work.)
+//! differently, the Rust UDF API ([`api`]) and run-time plugins ([`plugin`]).
 
 pub mod api;
 pub mod builtins;
 pub mod current_watermark;
 pub mod planner;
+pub mod plugin;
 mod proctime;
 pub mod syntax;
 

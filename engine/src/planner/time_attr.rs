@@ -4,7 +4,7 @@
 
 use datafusion::logical_expr::{Expr, LogicalPlan};
 
-use super::nodes::{WatermarkNode, WindowTvfNode, extension};
+use super::nodes::{CorrelateNode, WatermarkNode, WindowTvfNode, extension};
 
 /// What kind of time a column carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,12 @@ pub fn time_attribute(plan: &LogicalPlan, idx: usize) -> Option<TimeAttr> {
                     return Some(TimeAttr::Rowtime);
                 }
                 return time_attribute(&w.input, idx);
+            }
+            // A table function's row keeps its input row's time (Flink's
+            // correlate preserves the left side's time attributes).
+            if let Some(c) = extension::<CorrelateNode>(plan) {
+                let n = c.input.schema().fields().len();
+                return (idx < n).then(|| time_attribute(&c.input, idx)).flatten();
             }
             if let Some(t) = extension::<WindowTvfNode>(plan) {
                 let n = t.input_len();

@@ -1,6 +1,7 @@
 //! A session: the catalog, `SET` options and jobs of one user, and the entry
 //! point that runs statements.
 
+mod functions;
 mod jobs;
 mod result;
 mod show;
@@ -36,6 +37,7 @@ struct SessionInner {
     state: RwLock<SessionState>,
     catalog: Mutex<Catalog>,
     config: Mutex<SessionConfig>,
+    functions: Mutex<functions::UserFunctions>,
     jobs: JobRegistry,
 }
 
@@ -50,6 +52,7 @@ impl Session {
                 state: RwLock::new(state),
                 catalog: Mutex::new(Catalog::default()),
                 config: Mutex::new(SessionConfig::default()),
+                functions: Mutex::default(),
                 jobs: JobRegistry::default(),
             }),
         }
@@ -137,9 +140,13 @@ impl Session {
                 });
                 Ok(ok())
             }
-            FlinkStatement::CreateFunction { name, position } => Err(SluiceError::not_supported(
-                format!("CREATE FUNCTION {name} at {position} (user-defined functions)"),
-            )),
+            FlinkStatement::CreateFunction(f) => self.create_function(*f),
+            FlinkStatement::DropFunction { name, if_exists } => {
+                self.drop_function(&name, if_exists)
+            }
+            FlinkStatement::DescribeFunction { name, extended } => {
+                self.describe_function(&name, extended)
+            }
             FlinkStatement::DropTable { name, if_exists } => {
                 let name = resolve_name(&name)?;
                 let mut catalog = self.catalog();

@@ -54,7 +54,7 @@ impl Session {
             ShowKind::Functions { user_only } => one_column(
                 "function name",
                 if user_only {
-                    vec![]
+                    self.user_function_names()
                 } else {
                     self.function_names()
                 },

@@ -9,6 +9,7 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use sluice_udf::api::TableUdf;
 
 use super::Session;
+use super::functions::UserFunction;
 use crate::error::Result;
 
 impl Session {
@@ -32,7 +33,7 @@ impl Session {
         Arc::new(self.state().config_options().as_ref().clone())
     }
 
-    fn with_state<T>(&self, f: impl FnOnce(&mut SessionState) -> T) -> T {
+    pub(super) fn with_state<T>(&self, f: impl FnOnce(&mut SessionState) -> T) -> T {
         let mut state = self
             .inner
             .state
@@ -46,6 +47,7 @@ impl Session {
     /// built-ins included. Jobs already running keep the function they use.
     pub fn register_udf(&self, f: impl Into<ScalarUDF>) -> Result<()> {
         let f = Arc::new(f.into());
+        self.record_registered(f.name(), "SCALAR");
         self.with_state(|s| s.register_udf(f))?;
         Ok(())
     }
@@ -54,6 +56,7 @@ impl Session {
     /// `sluice_udf::api::AggregateFunction` or any DataFusion `AggregateUDF`).
     pub fn register_udaf(&self, f: impl Into<AggregateUDF>) -> Result<()> {
         let f = Arc::new(f.into());
+        self.record_registered(f.name(), "AGGREGATE");
         self.with_state(|s| s.register_udaf(f))?;
         Ok(())
     }
@@ -65,6 +68,7 @@ impl Session {
         let f = f.into();
         let name = f.name().to_string();
         let lower = name.to_ascii_lowercase();
+        self.record_registered(&name, "TABLE");
         self.with_state(|s| {
             s.register_udtf(&name, Arc::new(f.clone()));
             if lower != name {
@@ -72,5 +76,13 @@ impl Session {
             }
         });
         Ok(())
+    }
+
+    /// Lists a function registered from Rust in `SHOW USER FUNCTIONS`.
+    fn record_registered(&self, name: &str, kind: &'static str) {
+        self.user_functions().insert(
+            name.to_ascii_lowercase(),
+            UserFunction::registered(name, kind),
+        );
     }
 }

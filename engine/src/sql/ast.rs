@@ -13,10 +13,17 @@ use crate::error::Position;
 pub enum FlinkStatement {
     CreateTable(Box<CreateTable>),
     CreateView(Box<CreateView>),
-    /// `CREATE FUNCTION` (parsed so the error can be precise).
-    CreateFunction {
+    /// `CREATE [TEMPORARY] [SYSTEM] FUNCTION`.
+    CreateFunction(Box<CreateFunction>),
+    /// `DROP [TEMPORARY] [SYSTEM] FUNCTION [IF EXISTS] f`.
+    DropFunction {
         name: ObjectName,
-        position: Position,
+        if_exists: bool,
+    },
+    /// `DESCRIBE FUNCTION [EXTENDED] f`.
+    DescribeFunction {
+        name: ObjectName,
+        extended: bool,
     },
     DropTable {
         name: ObjectName,
@@ -56,6 +63,31 @@ pub enum FlinkStatement {
         id: String,
         with_savepoint: bool,
     },
+}
+
+/// `CREATE [TEMPORARY] [SYSTEM] FUNCTION [IF NOT EXISTS] f AS 'symbol'
+/// [LANGUAGE l] [USING LIBRARY '..' | USING JAR '..']`.
+#[derive(Debug, Clone)]
+pub struct CreateFunction {
+    pub name: ObjectName,
+    pub temporary: bool,
+    pub system: bool,
+    pub if_not_exists: bool,
+    /// The `AS` string: the symbol the library exports.
+    pub symbol: String,
+    /// `LANGUAGE ..`, upper-cased.
+    pub language: Option<String>,
+    pub using: Option<FunctionResource>,
+    pub position: Position,
+}
+
+/// Where a created function's code comes from.
+#[derive(Debug, Clone)]
+pub enum FunctionResource {
+    /// `USING LIBRARY 'path'`: a Sluice plugin.
+    Library(String),
+    /// Flink's `USING JAR 'path'`, which Sluice cannot run.
+    Jar(String),
 }
 
 /// What `SHOW` lists.

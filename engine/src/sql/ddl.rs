@@ -14,7 +14,7 @@ impl FlinkParser<'_> {
         self.expect_word("CREATE")?;
         let or_replace = self.accept_all(&["OR", "REPLACE"]);
         let temporary = self.accept("TEMPORARY");
-        let _system = self.accept("SYSTEM");
+        let system = self.accept("SYSTEM");
         let t = self.peek();
         if self.accept("TABLE") {
             if or_replace {
@@ -26,15 +26,8 @@ impl FlinkParser<'_> {
         } else if self.accept("VIEW") {
             self.parse_create_view(temporary)
         } else if self.accept("FUNCTION") {
-            let name = self.object_name()?;
-            // Skip the rest; the session answers with a precise error.
-            while !matches!(self.peek().token, Token::SemiColon | Token::EOF) {
-                self.parser.next_token();
-            }
-            Ok(FlinkStatement::CreateFunction {
-                name,
-                position: position(start.span.start),
-            })
+            let f = self.parse_create_function(temporary, system, position(start.span.start))?;
+            Ok(FlinkStatement::CreateFunction(Box::new(f)))
         } else if self.accept("CATALOG") || self.accept("DATABASE") {
             Err(SluiceError::not_supported(format!(
                 "CREATE {} at {} (Sluice has one catalog and database)",

@@ -6,6 +6,7 @@ mod complete;
 mod ddl;
 mod dialect;
 mod error;
+mod function_ddl;
 mod hints;
 mod parser;
 pub mod types;

@@ -10,7 +10,7 @@ use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::ast::*;
 use super::dialect::FlinkDialect;
-use super::error::{error_at, expected, from_parser, from_tokenizer, position};
+use super::error::{error_at, expected, from_parser, from_tokenizer};
 use super::hints::{HintCollector, extract_hints};
 use crate::error::{Result, SluiceError};
 
@@ -246,10 +246,9 @@ impl FlinkParser<'_> {
             let name = self.object_name()?;
             Ok(FlinkStatement::DropView { name, if_exists })
         } else if self.accept("FUNCTION") || self.accept_all(&["SYSTEM", "FUNCTION"]) {
-            Err(SluiceError::not_supported(format!(
-                "DROP FUNCTION at {} (user-defined functions)",
-                position(kind.span.start)
-            )))
+            let if_exists = self.accept_all(&["IF", "EXISTS"]);
+            let name = self.object_name()?;
+            Ok(FlinkStatement::DropFunction { name, if_exists })
         } else {
             Err(expected("TABLE, VIEW or FUNCTION", &kind))
         }
@@ -367,12 +366,10 @@ impl FlinkParser<'_> {
             let id = self.string_literal("a job id")?;
             return Ok(FlinkStatement::DescribeJob(id));
         }
-        if self.word_at(0).as_deref() == Some("FUNCTION") {
-            let t = self.peek();
-            return Err(SluiceError::not_supported(format!(
-                "DESCRIBE FUNCTION at {} (user-defined functions)",
-                position(t.span.start)
-            )));
+        if self.accept("FUNCTION") {
+            let extended = self.accept("EXTENDED");
+            let name = self.object_name()?;
+            return Ok(FlinkStatement::DescribeFunction { name, extended });
         }
         Ok(FlinkStatement::Describe(self.object_name()?))
     }

@@ -1,0 +1,371 @@
+//! The plugin side of the ABI: turns a [`ScalarUdf`], [`AggregateUdf`] or
+//! [`TableUdf`] into the descriptor and `extern "C"` calls Sluice expects.
+//! Every call catches panics, so a bug in a function becomes an error that
+//! names it rather than an abort of the whole process.
+
+use std::any::Any;
+use std::ffi::{CString, c_char, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_array::{Array, ArrayRef, StructArray};
+use arrow_schema::{DataType, Field, Fields};
+
+use crate::abi::*;
+use crate::columns::{import_columns, write_array, write_fields};
+use crate::function::{Accumulator, AggregateUdf, Result, ScalarUdf, TableUdf};
+
+/// An exported function: its descriptor and everything the descriptor
+/// points at. Lives in a `static` of the plugin (see the `export_*!` macros).
+pub struct Exported {
+    descriptor: SluiceFunction,
+    _name: CString,
+    _instance: Box<dyn Any + Send + Sync>,
+    _scalar: Option<Box<ScalarVTable>>,
+    _aggregate: Option<Box<AggregateVTable>>,
+    _table: Option<Box<TableVTable>>,
+}
+
+// SAFETY: the raw pointers in the descriptor point into the boxes owned
+// alongside it, which are never mutated after construction.
+unsafe impl Send for Exported {}
+unsafe impl Sync for Exported {}
+
+impl Exported {
+    /// The descriptor the entry point returns.
+    pub fn as_ptr(&self) -> *const SluiceFunction {
+        &self.descriptor
+    }
+
+    /// For tests of the loader: lets a fixture break its own descriptor.
+    #[doc(hidden)]
+    pub fn descriptor_mut(&mut self) -> &mut SluiceFunction {
+        &mut self.descriptor
+    }
+
+    fn new<U: Send + Sync + 'static>(
+        name: &str,
+        kind: u32,
+        deterministic: bool,
+        udf: U,
+        signature: (Signature, Signature),
+    ) -> Self {
+        let name = CString::new(name).unwrap_or_default();
+        let instance = Box::new(udf);
+        let descriptor = SluiceFunction {
+            abi_version: ABI_VERSION,
+            kind,
+            name: name.as_ptr(),
+            deterministic,
+            instance: &*instance as *const U as *const c_void,
+            arguments: signature.0,
+            result: signature.1,
+            free_message,
+            scalar: std::ptr::null(),
+            aggregate: std::ptr::null(),
+            table: std::ptr::null(),
+        };
+        Exported {
+            descriptor,
+            _name: name,
+            _instance: instance,
+            _scalar: None,
+            _aggregate: None,
+            _table: None,
+        }
+    }
+}
+
+type Signature = unsafe extern "C" fn(*const c_void, *mut FFI_ArrowSchema) -> SluiceStatus;
+
+/// Exports a scalar function under `name`.
+pub fn scalar<U: ScalarUdf>(name: &str, udf: U) -> Exported {
+    let deterministic = udf.deterministic();
+    let mut e = Exported::new(
+        name,
+        KIND_SCALAR,
+        deterministic,
+        udf,
+        (scalar_arguments::<U>, scalar_result::<U>),
+    );
+    let vt = Box::new(ScalarVTable {
+        invoke: scalar_invoke::<U>,
+    });
+    e.descriptor.scalar = &*vt;
+    e._scalar = Some(vt);
+    e
+}
+
+/// Exports an aggregate function under `name`.
+pub fn aggregate<U: AggregateUdf>(name: &str, udf: U) -> Exported {
+    let (retract, merge) = (udf.supports_retract(), udf.supports_merge());
+    let mut e = Exported::new(
+        name,
+        KIND_AGGREGATE,
+        true,
+        udf,
+        (agg_arguments::<U>, agg_result::<U>),
+    );
+    let vt = Box::new(AggregateVTable {
+        state_schema: agg_state_schema::<U>,
+        supports_retract: retract,
+        supports_merge: merge,
+        create: agg_create::<U>,
+        accumulate: agg_accumulate::<U>,
+        retract: agg_retract::<U>,
+        merge: agg_merge::<U>,
+        state: agg_state::<U>,
+        value: agg_value::<U>,
+        size: agg_size::<U>,
+        destroy: agg_destroy::<U>,
+    });
+    e.descriptor.aggregate = &*vt;
+    e._aggregate = Some(vt);
+    e
+}
+
+/// Exports a table function under `name`.
+pub fn table<U: TableUdf>(name: &str, udf: U) -> Exported {
+    let deterministic = udf.deterministic();
+    let mut e = Exported::new(
+        name,
+        KIND_TABLE,
+        deterministic,
+        udf,
+        (table_arguments::<U>, table_result::<U>),
+    );
+    let vt = Box::new(TableVTable {
+        invoke: table_invoke::<U>,
+    });
+    e.descriptor.table = &*vt;
+    e._table = Some(vt);
+    e
+}
+
+/// Runs `f`, turning its error or panic into a status.
+fn call(f: impl FnOnce() -> Result<()>) -> SluiceStatus {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => SluiceStatus {
+            code: STATUS_OK,
+            message: std::ptr::null_mut(),
+        },
+        Ok(Err(e)) => status(STATUS_ERROR, e.to_string()),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".to_string());
+            status(STATUS_PANIC, msg)
+        }
+    }
+}
+
+fn status(code: i32, message: String) -> SluiceStatus {
+    let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    SluiceStatus {
+        code,
+        message: message.into_raw(),
+    }
+}
+
+unsafe extern "C" fn free_message(message: *mut c_char) {
+    if !message.is_null() {
+        drop(unsafe { CString::from_raw(message) });
+    }
+}
+
+/// # Safety
+/// `instance` is the `U` an [`Exported`] of `U` points at.
+unsafe fn udf<'a, U>(instance: *const c_void) -> &'a U {
+    unsafe { &*(instance as *const U) }
+}
+
+fn write_schema(fields: Vec<Field>, out: *mut FFI_ArrowSchema) -> SluiceStatus {
+    call(|| Ok(unsafe { write_fields(fields, out) }?))
+}
+
+unsafe extern "C" fn scalar_arguments<U: ScalarUdf>(
+    i: *const c_void,
+    out: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    write_schema(unsafe { udf::<U>(i) }.arguments(), out)
+}
+
+unsafe extern "C" fn scalar_result<U: ScalarUdf>(
+    i: *const c_void,
+    out: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    write_schema(vec![unsafe { udf::<U>(i) }.result()], out)
+}
+
+unsafe extern "C" fn scalar_invoke<U: ScalarUdf>(
+    i: *const c_void,
+    args: *mut FFI_ArrowArray,
+    args_schema: *mut FFI_ArrowSchema,
+    out: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    call(|| {
+        let (args, rows) = unsafe { import_columns(args, args_schema) }?;
+        let result = unsafe { udf::<U>(i) }.invoke(&args, rows)?;
+        unsafe { write_array(result.as_ref(), out, out_schema) }?;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn agg_arguments<U: AggregateUdf>(
+    i: *const c_void,
+    out: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    write_schema(unsafe { udf::<U>(i) }.arguments(), out)
+}
+
+unsafe extern "C" fn agg_result<U: AggregateUdf>(
+    i: *const c_void,
+    out: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    write_schema(vec![unsafe { udf::<U>(i) }.result()], out)
+}
+
+unsafe extern "C" fn agg_state_schema<U: AggregateUdf>(
+    i: *const c_void,
+    out: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    write_schema(unsafe { udf::<U>(i) }.state(), out)
+}
+
+unsafe extern "C" fn agg_create<U: AggregateUdf>(i: *const c_void) -> *mut c_void {
+    let made = catch_unwind(AssertUnwindSafe(|| {
+        Box::new(unsafe { udf::<U>(i) }.create_accumulator())
+    }));
+    match made {
+        Ok(acc) => Box::into_raw(acc) as *mut c_void,
+        Err(_) => std::ptr::null_mut(),
+    }
+}
+
+/// # Safety
+/// `acc` came from `agg_create::<U>` and was not destroyed.
+unsafe fn acc<'a, U: AggregateUdf>(acc: *mut c_void) -> &'a mut U::Accumulator {
+    unsafe { &mut *(acc as *mut U::Accumulator) }
+}
+
+unsafe extern "C" fn agg_accumulate<U: AggregateUdf>(
+    _i: *const c_void,
+    a: *mut c_void,
+    args: *mut FFI_ArrowArray,
+    args_schema: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    call(|| {
+        let (args, _) = unsafe { import_columns(args, args_schema) }?;
+        unsafe { acc::<U>(a) }.accumulate(&args)
+    })
+}
+
+unsafe extern "C" fn agg_retract<U: AggregateUdf>(
+    _i: *const c_void,
+    a: *mut c_void,
+    args: *mut FFI_ArrowArray,
+    args_schema: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    call(|| {
+        let (args, _) = unsafe { import_columns(args, args_schema) }?;
+        unsafe { acc::<U>(a) }.retract(&args)
+    })
+}
+
+unsafe extern "C" fn agg_merge<U: AggregateUdf>(
+    _i: *const c_void,
+    a: *mut c_void,
+    states: *mut FFI_ArrowArray,
+    states_schema: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    call(|| {
+        let (states, _) = unsafe { import_columns(states, states_schema) }?;
+        unsafe { acc::<U>(a) }.merge(&states)
+    })
+}
+
+unsafe extern "C" fn agg_state<U: AggregateUdf>(
+    i: *const c_void,
+    a: *mut c_void,
+    out: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    call(|| {
+        let columns = unsafe { acc::<U>(a) }.state()?;
+        let fields: Fields = unsafe { udf::<U>(i) }
+            .state()
+            .into_iter()
+            .zip(&columns)
+            .map(|(f, c)| f.with_data_type(c.data_type().clone()).with_nullable(true))
+            .collect();
+        let state = StructArray::try_new_with_length(fields, columns, None, 1)?;
+        unsafe { write_array(&state, out, out_schema) }?;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn agg_value<U: AggregateUdf>(
+    _i: *const c_void,
+    a: *mut c_void,
+    out: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    call(|| {
+        let value = unsafe { acc::<U>(a) }.value()?;
+        unsafe { write_array(value.as_ref(), out, out_schema) }?;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn agg_size<U: AggregateUdf>(_i: *const c_void, a: *mut c_void) -> usize {
+    catch_unwind(AssertUnwindSafe(|| unsafe { acc::<U>(a) }.size())).unwrap_or(0)
+}
+
+unsafe extern "C" fn agg_destroy<U: AggregateUdf>(_i: *const c_void, a: *mut c_void) {
+    if !a.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            drop(unsafe { Box::from_raw(a as *mut U::Accumulator) })
+        }));
+    }
+}
+
+unsafe extern "C" fn table_arguments<U: TableUdf>(
+    i: *const c_void,
+    out: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    write_schema(unsafe { udf::<U>(i) }.arguments(), out)
+}
+
+unsafe extern "C" fn table_result<U: TableUdf>(
+    i: *const c_void,
+    out: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    write_schema(unsafe { udf::<U>(i) }.columns(), out)
+}
+
+unsafe extern "C" fn table_invoke<U: TableUdf>(
+    i: *const c_void,
+    args: *mut FFI_ArrowArray,
+    args_schema: *mut FFI_ArrowSchema,
+    out: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    call(|| {
+        let (args, rows) = unsafe { import_columns(args, args_schema) }?;
+        let (input_rows, columns) = unsafe { udf::<U>(i) }.invoke(&args, rows)?;
+        let produced = input_rows.len();
+        let mut fields = vec![Field::new("input_row", DataType::UInt32, false)];
+        let mut arrays: Vec<ArrayRef> = vec![Arc::new(input_rows)];
+        for (n, c) in columns.into_iter().enumerate() {
+            fields.push(Field::new(format!("c{n}"), c.data_type().clone(), true));
+            arrays.push(c);
+        }
+        let out_rows = StructArray::try_new_with_length(fields.into(), arrays, None, produced)?;
+        unsafe { write_array(&out_rows, out, out_schema) }?;
+        Ok(())
+    })
+}
