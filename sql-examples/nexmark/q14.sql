@@ -1,7 +1,11 @@
 -- Nexmark q14: Calculation: converted prices, day/night classification and a UDF (count_char).
 -- Run: sluice -i sql-examples/nexmark/ddl.sql -f sql-examples/nexmark/q14.sql
 
-CREATE FUNCTION count_char AS 'com.github.nexmark.flink.udf.CountChar';
+-- The one line that differs from the reference: Flink loads the UDF from a
+-- jar, Sluice from the example plugin (udf/examples/my-udfs), built with
+--   cargo build --release -p my-udfs
+SET 'sluice.udf.plugin-dirs' = 'target/release;target/debug';
+CREATE FUNCTION count_char AS 'count_char';
 
 CREATE TABLE nexmark_q14 (
     auction BIGINT,
