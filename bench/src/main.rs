@@ -6,12 +6,14 @@
 //! cargo run --release --bin sluice-bench -- [--rows N]
 //! cargo run --release --bin sluice-bench -- nexmark --help
 //! cargo run --release --bin sluice-bench -- kafka --help
+//! cargo run --release --bin sluice-bench -- udf --help
 //! ```
 //!
 //! The `nexmark` subcommand runs the Nexmark queries (see [`nexmark`]).
 
 mod kafka;
 mod nexmark;
+mod udf;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -109,6 +111,10 @@ async fn main() {
         let code = kafka::main(std::env::args().skip(2).collect()).await;
         std::process::exit(code);
     }
+    if std::env::args().nth(1).as_deref() == Some("udf") {
+        let code = udf::main(std::env::args().skip(2).collect()).await;
+        std::process::exit(code);
+    }
     if std::env::args().nth(1).as_deref() == Some("nexmark") {
         let code = nexmark::main(std::env::args().skip(2).collect()).await;
         std::process::exit(code);
@@ -126,6 +132,7 @@ async fn main() {
                 println!("sluice-bench [--rows N]   (build with --release)");
                 println!("sluice-bench nexmark --help");
                 println!("sluice-bench kafka --help");
+                println!("sluice-bench udf --help");
                 return;
             }
             other => panic!("unknown argument {other}"),
