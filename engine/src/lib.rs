@@ -7,6 +7,7 @@ pub mod config;
 pub mod connector;
 pub mod display;
 pub mod error;
+pub mod local_time;
 pub mod planner;
 pub mod runtime;
 pub mod session;

@@ -103,12 +103,15 @@ async fn stream_query(
         mut batches,
         job,
     } = query;
+    let zone = session.config_value(sluice_engine::config::LOCAL_TIME_ZONE);
     let mut printer = StreamPrinter::new(&schema, mode);
     printer.begin(out)?;
     loop {
         tokio::select! {
             next = batches.recv() => match next {
                 Some(Ok(batch)) => {
+                    // TIMESTAMP_LTZ is shown in the session time zone.
+                    let batch = sluice_engine::local_time::localize_ltz(batch, zone.as_deref());
                     if let Err(e) = printer.batch(out, &batch, is_changelog) {
                         job.cancel();
                         return Err(e);

@@ -77,3 +77,22 @@ fn help_lists_the_options() {
         assert!(stdout.contains(flag), "{stdout}");
     }
 }
+
+/// Flink's SQL client shows TIMESTAMP_LTZ in the session time zone; plain
+/// TIMESTAMP values are wall-clock times and do not move.
+#[test]
+fn timestamp_ltz_is_shown_in_the_session_time_zone() {
+    let out = sluice(&[
+        "--set",
+        "sql-client.execution.result-mode=changelog",
+        "-e",
+        "SET 'table.local-time-zone' = 'Asia/Shanghai';\
+         SELECT TO_TIMESTAMP_LTZ(0, 3) AS l, TIMESTAMP '1970-01-01 00:00:00' AS t;",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(
+        stdout.contains("| 1970-01-01 08:00:00.000 | 1970-01-01 00:00:00"),
+        "{stdout}"
+    );
+}
