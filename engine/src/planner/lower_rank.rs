@@ -15,7 +15,7 @@ use super::lower::GraphBuilder;
 use super::time_attr::trace_window_bound;
 use crate::connector::{ChangelogMode, row_kind_field};
 use crate::error::{Result, SluiceError};
-use crate::runtime::rank::{TopNSpec, WindowTopNSpec};
+use crate::runtime::rank::{RankFunction, TopNSpec, WindowTopNSpec};
 
 impl GraphBuilder<'_> {
     /// `WHERE rn <= N` over `ROW_NUMBER() OVER (..) AS rn`: a Top-N. The
@@ -62,12 +62,17 @@ impl GraphBuilder<'_> {
             ));
         };
         let name = wf.fun.name().to_ascii_lowercase();
-        if name != "row_number" {
-            return Err(SluiceError::not_supported(format!(
-                "Top-N with {}() (ROW_NUMBER() works)",
-                name.to_ascii_uppercase()
-            )));
-        }
+        let function = match name.as_str() {
+            "row_number" => RankFunction::RowNumber,
+            "rank" => RankFunction::Rank,
+            "dense_rank" => RankFunction::DenseRank,
+            _ => {
+                return Err(SluiceError::not_supported(format!(
+                    "Top-N with {}() (ROW_NUMBER(), RANK() and DENSE_RANK() work)",
+                    name.to_ascii_uppercase()
+                )));
+            }
+        };
         let input = self.lower(&w.input)?;
         if self.graph.nodes[input].changelog != ChangelogMode::AppendOnly {
             return Err(SluiceError::not_supported("Top-N over an updating input"));
@@ -97,6 +102,7 @@ impl GraphBuilder<'_> {
                 partition: partition.clone(),
                 order,
                 limit,
+                function,
                 window_end,
                 schema: Arc::new(w.schema.as_arrow().clone()),
             };
@@ -105,6 +111,13 @@ impl GraphBuilder<'_> {
             let id = self.add(NodeOp::WindowTopN(Box::new(spec)), vec![input], schema, p);
             self.keyed(id, partition);
             return Ok(id);
+        }
+        if function != RankFunction::RowNumber {
+            return Err(SluiceError::not_supported(format!(
+                "Top-N with {}() over an unbounded stream (ROW_NUMBER() works there; \
+                 RANK() and DENSE_RANK() work per window)",
+                name.to_ascii_uppercase()
+            )));
         }
         let mut fields: Vec<Field> = nullable(w.schema.as_arrow())
             .fields()

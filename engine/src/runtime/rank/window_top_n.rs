@@ -31,10 +31,24 @@ pub struct WindowTopNSpec {
     pub partition: Vec<Arc<dyn PhysicalExpr>>,
     pub order: Vec<(Arc<dyn PhysicalExpr>, SortOptions)>,
     pub limit: usize,
+    /// How rows are numbered.
+    pub function: RankFunction,
     /// The input column holding `window_end`.
     pub window_end: usize,
     /// Output: the input's columns, then the rank (UInt64).
     pub schema: SchemaRef,
+}
+
+/// The ranking function of a window Top-N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankFunction {
+    /// `ROW_NUMBER()`: 1, 2, 3, .. — exactly N rows per partition.
+    RowNumber,
+    /// `RANK()`: ties share a rank and leave a gap (1, 1, 3); every row
+    /// ranked N or better is kept, so ties can keep more than N rows.
+    Rank,
+    /// `DENSE_RANK()`: ties share a rank, no gaps (1, 1, 2).
+    DenseRank,
 }
 
 /// The rows of one window not emitted yet.
@@ -103,14 +117,41 @@ impl WindowTopNOperator {
                 .collect(),
         )?;
         let key_rows = converter.convert_columns(&keys)?;
+        // Ties are rows equal in every ORDER BY value (RANK/DENSE_RANK).
+        let order_values: Vec<ArrayRef> = sort[keys.len()..]
+            .iter()
+            .map(|c| Arc::clone(&c.values))
+            .collect();
+        let order_rows = match self.spec.function {
+            RankFunction::RowNumber => None,
+            _ => Some(
+                RowConverter::new(
+                    order_values
+                        .iter()
+                        .map(|v| SortField::new(v.data_type().clone()))
+                        .collect(),
+                )?
+                .convert_columns(&order_values)?,
+            ),
+        };
         let mut picked = Vec::new();
         let mut ranks = Vec::new();
         let mut previous: Option<u32> = None;
-        let mut rank = 0u64;
+        let (mut position, mut rank) = (0u64, 0u64);
         for &i in order.values() {
             let same =
                 previous.is_some_and(|p| key_rows.row(p as usize) == key_rows.row(i as usize));
-            rank = if same { rank + 1 } else { 1 };
+            let tie = same
+                && order_rows.as_ref().is_some_and(|o| {
+                    previous.is_some_and(|p| o.row(p as usize) == o.row(i as usize))
+                });
+            position = if same { position + 1 } else { 1 };
+            rank = match self.spec.function {
+                _ if !same => 1,
+                _ if tie => rank,
+                RankFunction::RowNumber | RankFunction::Rank => position,
+                RankFunction::DenseRank => rank + 1,
+            };
             previous = Some(i);
             if rank <= self.spec.limit as u64 {
                 picked.push(i);
