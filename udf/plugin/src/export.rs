@@ -151,15 +151,18 @@ fn call(f: impl FnOnce() -> Result<()>) -> SluiceStatus {
             message: std::ptr::null_mut(),
         },
         Ok(Err(e)) => status(STATUS_ERROR, e.to_string()),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "(no message)".to_string());
-            status(STATUS_PANIC, msg)
-        }
+        Err(payload) => status(STATUS_PANIC, panic_message(payload.as_ref())),
     }
+}
+
+/// The message a panic was raised with (`panic!("..")` gives a `&str` or a
+/// `String`; anything else has none).
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
 }
 
 fn status(code: i32, message: String) -> SluiceStatus {
@@ -252,40 +255,47 @@ unsafe fn acc<'a, U: AggregateUdf>(acc: *mut c_void) -> &'a mut U::Accumulator {
     unsafe { &mut *(acc as *mut U::Accumulator) }
 }
 
+/// Hands the columns at `columns`/`schema` to accumulator `a`.
+///
+/// # Safety
+/// As for [`acc`] and [`import_columns`].
+unsafe fn feed<U: AggregateUdf>(
+    a: *mut c_void,
+    columns: *mut FFI_ArrowArray,
+    schema: *mut FFI_ArrowSchema,
+    f: impl FnOnce(&mut U::Accumulator, &[ArrayRef]) -> Result<()>,
+) -> SluiceStatus {
+    call(|| {
+        let (columns, _) = unsafe { import_columns(columns, schema) }?;
+        f(unsafe { acc::<U>(a) }, &columns)
+    })
+}
+
 unsafe extern "C" fn agg_accumulate<U: AggregateUdf>(
     _i: *const c_void,
     a: *mut c_void,
     args: *mut FFI_ArrowArray,
-    args_schema: *mut FFI_ArrowSchema,
+    schema: *mut FFI_ArrowSchema,
 ) -> SluiceStatus {
-    call(|| {
-        let (args, _) = unsafe { import_columns(args, args_schema) }?;
-        unsafe { acc::<U>(a) }.accumulate(&args)
-    })
+    unsafe { feed::<U>(a, args, schema, |acc, columns| acc.accumulate(columns)) }
 }
 
 unsafe extern "C" fn agg_retract<U: AggregateUdf>(
     _i: *const c_void,
     a: *mut c_void,
     args: *mut FFI_ArrowArray,
-    args_schema: *mut FFI_ArrowSchema,
+    schema: *mut FFI_ArrowSchema,
 ) -> SluiceStatus {
-    call(|| {
-        let (args, _) = unsafe { import_columns(args, args_schema) }?;
-        unsafe { acc::<U>(a) }.retract(&args)
-    })
+    unsafe { feed::<U>(a, args, schema, |acc, columns| acc.retract(columns)) }
 }
 
 unsafe extern "C" fn agg_merge<U: AggregateUdf>(
     _i: *const c_void,
     a: *mut c_void,
     states: *mut FFI_ArrowArray,
-    states_schema: *mut FFI_ArrowSchema,
+    schema: *mut FFI_ArrowSchema,
 ) -> SluiceStatus {
-    call(|| {
-        let (states, _) = unsafe { import_columns(states, states_schema) }?;
-        unsafe { acc::<U>(a) }.merge(&states)
-    })
+    unsafe { feed::<U>(a, states, schema, |acc, columns| acc.merge(columns)) }
 }
 
 unsafe extern "C" fn agg_state<U: AggregateUdf>(

@@ -11,11 +11,7 @@ pub fn guarded<T>(function: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "(no message)".to_string());
+            let msg = sluice_udf_plugin::export::panic_message(payload.as_ref());
             Err(DataFusionError::Execution(format!(
                 "user-defined function '{function}' panicked: {msg}"
             )))
