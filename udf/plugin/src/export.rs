@@ -48,19 +48,18 @@ impl Exported {
         name: &str,
         kind: u32,
         deterministic: bool,
-        udf: U,
-        signature: (Signature, Signature),
+        instance: Instance<U>,
     ) -> Self {
         let name = CString::new(name).unwrap_or_default();
-        let instance = Box::new(udf);
+        let instance = Box::new(instance);
         let descriptor = SluiceFunction {
             abi_version: ABI_VERSION,
             kind,
             name: name.as_ptr(),
             deterministic,
-            instance: &*instance as *const U as *const c_void,
-            arguments: signature.0,
-            result: signature.1,
+            instance: &*instance as *const Instance<U> as *const c_void,
+            arguments: declared_arguments::<U>,
+            result: declared_result::<U>,
             free_message,
             scalar: std::ptr::null(),
             aggregate: std::ptr::null(),
@@ -77,18 +76,26 @@ impl Exported {
     }
 }
 
-type Signature = unsafe extern "C" fn(*const c_void, *mut FFI_ArrowSchema) -> SluiceStatus;
+/// What the descriptor's `instance` points at: the function and its
+/// signature, declared once when it is exported rather than on every call.
+struct Instance<U> {
+    udf: U,
+    arguments: Vec<Field>,
+    result: Vec<Field>,
+    /// An aggregate's state fields (empty for other kinds).
+    state: Vec<Field>,
+}
 
 /// Exports a scalar function under `name`.
 pub fn scalar<U: ScalarUdf>(name: &str, udf: U) -> Exported {
     let deterministic = udf.deterministic();
-    let mut e = Exported::new(
-        name,
-        KIND_SCALAR,
-        deterministic,
+    let instance = Instance {
+        arguments: udf.arguments(),
+        result: vec![udf.result()],
+        state: Vec::new(),
         udf,
-        (scalar_arguments::<U>, scalar_result::<U>),
-    );
+    };
+    let mut e = Exported::new(name, KIND_SCALAR, deterministic, instance);
     let vt = Box::new(ScalarVTable {
         invoke: scalar_invoke::<U>,
     });
@@ -100,15 +107,15 @@ pub fn scalar<U: ScalarUdf>(name: &str, udf: U) -> Exported {
 /// Exports an aggregate function under `name`.
 pub fn aggregate<U: AggregateUdf>(name: &str, udf: U) -> Exported {
     let (retract, merge) = (udf.supports_retract(), udf.supports_merge());
-    let mut e = Exported::new(
-        name,
-        KIND_AGGREGATE,
-        true,
+    let instance = Instance {
+        arguments: udf.arguments(),
+        result: vec![udf.result()],
+        state: udf.state(),
         udf,
-        (agg_arguments::<U>, agg_result::<U>),
-    );
+    };
+    let mut e = Exported::new(name, KIND_AGGREGATE, true, instance);
     let vt = Box::new(AggregateVTable {
-        state_schema: agg_state_schema::<U>,
+        state_schema: declared_state::<U>,
         supports_retract: retract,
         supports_merge: merge,
         create: agg_create::<U>,
@@ -128,13 +135,13 @@ pub fn aggregate<U: AggregateUdf>(name: &str, udf: U) -> Exported {
 /// Exports a table function under `name`.
 pub fn table<U: TableUdf>(name: &str, udf: U) -> Exported {
     let deterministic = udf.deterministic();
-    let mut e = Exported::new(
-        name,
-        KIND_TABLE,
-        deterministic,
+    let instance = Instance {
+        arguments: udf.arguments(),
+        result: udf.columns(),
+        state: Vec::new(),
         udf,
-        (table_arguments::<U>, table_result::<U>),
-    );
+    };
+    let mut e = Exported::new(name, KIND_TABLE, deterministic, instance);
     let vt = Box::new(TableVTable {
         invoke: table_invoke::<U>,
     });
@@ -180,27 +187,40 @@ unsafe extern "C" fn free_message(message: *mut c_char) {
 }
 
 /// # Safety
-/// `instance` is the `U` an [`Exported`] of `U` points at.
-unsafe fn udf<'a, U>(instance: *const c_void) -> &'a U {
-    unsafe { &*(instance as *const U) }
+/// `instance` is the [`Instance`] an [`Exported`] of `U` points at.
+unsafe fn instance<'a, U>(instance: *const c_void) -> &'a Instance<U> {
+    unsafe { &*(instance as *const Instance<U>) }
+}
+
+/// # Safety
+/// As for [`instance`].
+unsafe fn udf<'a, U>(i: *const c_void) -> &'a U {
+    unsafe { &instance::<U>(i).udf }
 }
 
 fn write_schema(fields: Vec<Field>, out: *mut FFI_ArrowSchema) -> SluiceStatus {
     call(|| Ok(unsafe { write_fields(fields, out) }?))
 }
 
-unsafe extern "C" fn scalar_arguments<U: ScalarUdf>(
+unsafe extern "C" fn declared_arguments<U>(
     i: *const c_void,
     out: *mut FFI_ArrowSchema,
 ) -> SluiceStatus {
-    write_schema(unsafe { udf::<U>(i) }.arguments(), out)
+    write_schema(unsafe { instance::<U>(i) }.arguments.clone(), out)
 }
 
-unsafe extern "C" fn scalar_result<U: ScalarUdf>(
+unsafe extern "C" fn declared_result<U>(
     i: *const c_void,
     out: *mut FFI_ArrowSchema,
 ) -> SluiceStatus {
-    write_schema(vec![unsafe { udf::<U>(i) }.result()], out)
+    write_schema(unsafe { instance::<U>(i) }.result.clone(), out)
+}
+
+unsafe extern "C" fn declared_state<U>(
+    i: *const c_void,
+    out: *mut FFI_ArrowSchema,
+) -> SluiceStatus {
+    write_schema(unsafe { instance::<U>(i) }.state.clone(), out)
 }
 
 unsafe extern "C" fn scalar_invoke<U: ScalarUdf>(
@@ -216,27 +236,6 @@ unsafe extern "C" fn scalar_invoke<U: ScalarUdf>(
         unsafe { write_array(result.as_ref(), out, out_schema) }?;
         Ok(())
     })
-}
-
-unsafe extern "C" fn agg_arguments<U: AggregateUdf>(
-    i: *const c_void,
-    out: *mut FFI_ArrowSchema,
-) -> SluiceStatus {
-    write_schema(unsafe { udf::<U>(i) }.arguments(), out)
-}
-
-unsafe extern "C" fn agg_result<U: AggregateUdf>(
-    i: *const c_void,
-    out: *mut FFI_ArrowSchema,
-) -> SluiceStatus {
-    write_schema(vec![unsafe { udf::<U>(i) }.result()], out)
-}
-
-unsafe extern "C" fn agg_state_schema<U: AggregateUdf>(
-    i: *const c_void,
-    out: *mut FFI_ArrowSchema,
-) -> SluiceStatus {
-    write_schema(unsafe { udf::<U>(i) }.state(), out)
 }
 
 unsafe extern "C" fn agg_create<U: AggregateUdf>(i: *const c_void) -> *mut c_void {
@@ -306,9 +305,10 @@ unsafe extern "C" fn agg_state<U: AggregateUdf>(
 ) -> SluiceStatus {
     call(|| {
         let columns = unsafe { acc::<U>(a) }.state()?;
-        let fields: Fields = unsafe { udf::<U>(i) }
-            .state()
-            .into_iter()
+        let fields: Fields = unsafe { instance::<U>(i) }
+            .state
+            .iter()
+            .cloned()
             .zip(&columns)
             .map(|(f, c)| f.with_data_type(c.data_type().clone()).with_nullable(true))
             .collect();
@@ -341,20 +341,6 @@ unsafe extern "C" fn agg_destroy<U: AggregateUdf>(_i: *const c_void, a: *mut c_v
             drop(unsafe { Box::from_raw(a as *mut U::Accumulator) })
         }));
     }
-}
-
-unsafe extern "C" fn table_arguments<U: TableUdf>(
-    i: *const c_void,
-    out: *mut FFI_ArrowSchema,
-) -> SluiceStatus {
-    write_schema(unsafe { udf::<U>(i) }.arguments(), out)
-}
-
-unsafe extern "C" fn table_result<U: TableUdf>(
-    i: *const c_void,
-    out: *mut FFI_ArrowSchema,
-) -> SluiceStatus {
-    write_schema(unsafe { udf::<U>(i) }.columns(), out)
 }
 
 unsafe extern "C" fn table_invoke<U: TableUdf>(

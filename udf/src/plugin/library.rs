@@ -4,13 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::ffi::FFI_ArrowSchema;
+use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::Field;
+use datafusion::common::Result;
 use libloading::Library;
 use sluice_udf_plugin::abi::{
     ABI_VERSION, EntryPoint, KIND_AGGREGATE, KIND_SCALAR, KIND_TABLE, SluiceFunction, SluiceStatus,
 };
-use sluice_udf_plugin::columns::read_fields;
+use sluice_udf_plugin::columns::{export_columns, import_array, read_fields};
 
 use super::error::PluginError;
 use super::status::Handle;
@@ -191,4 +193,36 @@ impl Descriptor {
     pub(super) fn raw(&self) -> &SluiceFunction {
         self.handle.descriptor()
     }
+
+    /// Calls a scalar or table function's `invoke` with the argument
+    /// columns and returns the array it produced.
+    pub(super) fn invoke(
+        &self,
+        invoke: Invoke,
+        args: &[ArrayRef],
+        rows: usize,
+    ) -> Result<ArrayRef> {
+        let (mut a, mut s) = export_columns(args, rows)?;
+        let (mut out, mut out_schema) = (FFI_ArrowArray::empty(), FFI_ArrowSchema::empty());
+        let status = unsafe {
+            invoke(
+                self.raw().instance,
+                &mut a,
+                &mut s,
+                &mut out,
+                &mut out_schema,
+            )
+        };
+        self.handle.check(status)?;
+        Ok(unsafe { import_array(&mut out, &mut out_schema) }?)
+    }
 }
+
+/// The `invoke` of a scalar or table function.
+pub(super) type Invoke = unsafe extern "C" fn(
+    *const std::ffi::c_void,
+    *mut FFI_ArrowArray,
+    *mut FFI_ArrowSchema,
+    *mut FFI_ArrowArray,
+    *mut FFI_ArrowSchema,
+) -> SluiceStatus;

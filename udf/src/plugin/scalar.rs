@@ -2,10 +2,8 @@
 
 use std::sync::Arc;
 
-use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use datafusion::arrow::array::ArrayRef;
 use datafusion::common::{Result, exec_err};
-use sluice_udf_plugin::columns::{export_columns, import_array};
 
 use super::library::Descriptor;
 use crate::api::ScalarFunction;
@@ -31,14 +29,9 @@ fn call(
     rows: usize,
     declared: &datafusion::arrow::datatypes::DataType,
 ) -> Result<ArrayRef> {
-    let raw = d.raw();
     // SAFETY: the kind was checked on load, so the scalar calls are set.
-    let vt = unsafe { &*raw.scalar };
-    let (mut a, mut s) = export_columns(args, rows)?;
-    let (mut out, mut out_schema) = (FFI_ArrowArray::empty(), FFI_ArrowSchema::empty());
-    let status = unsafe { (vt.invoke)(raw.instance, &mut a, &mut s, &mut out, &mut out_schema) };
-    d.handle.check(status)?;
-    let result = unsafe { import_array(&mut out, &mut out_schema) }?;
+    let vt = unsafe { &*d.raw().scalar };
+    let result = d.invoke(vt.invoke, args, rows)?;
     let name = &d.handle.name;
     if result.data_type() != declared {
         return exec_err!(

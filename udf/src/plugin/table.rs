@@ -2,11 +2,9 @@
 
 use std::sync::Arc;
 
-use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
-use datafusion::arrow::array::{Array, ArrayRef, UInt32Array};
+use datafusion::arrow::array::{Array, ArrayRef, StructArray, UInt32Array};
 use datafusion::arrow::datatypes::Field;
 use datafusion::common::{Result, exec_err};
-use sluice_udf_plugin::columns::{export_columns, import_columns};
 
 use super::library::Descriptor;
 use crate::api::{TableFunction, TableRows, sql_type};
@@ -24,15 +22,14 @@ pub fn table_function(d: Descriptor) -> TableFunction {
 }
 
 fn call(d: &Descriptor, args: &[ArrayRef], rows: usize, declared: &[Field]) -> Result<TableRows> {
-    let raw = d.raw();
     // SAFETY: the kind was checked on load, so the table calls are set.
-    let vt = unsafe { &*raw.table };
-    let (mut a, mut s) = export_columns(args, rows)?;
-    let (mut out, mut out_schema) = (FFI_ArrowArray::empty(), FFI_ArrowSchema::empty());
-    let status = unsafe { (vt.invoke)(raw.instance, &mut a, &mut s, &mut out, &mut out_schema) };
-    d.handle.check(status)?;
-    let (mut columns, _) = unsafe { import_columns(&mut out, &mut out_schema) }?;
+    let vt = unsafe { &*d.raw().table };
+    let produced = d.invoke(vt.invoke, args, rows)?;
     let name = &d.handle.name;
+    let Some(produced) = produced.as_any().downcast_ref::<StructArray>() else {
+        return exec_err!("user-defined function '{name}' returned no rows struct");
+    };
+    let mut columns = produced.columns().to_vec();
     if columns.len() != declared.len() + 1 {
         return exec_err!(
             "user-defined function '{name}' produced {} columns but declares {}",
