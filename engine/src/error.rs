@@ -49,6 +49,9 @@ pub enum SluiceError {
     /// A running job failed.
     #[error("{0}")]
     Execution(String),
+    /// An operator's state snapshot cannot be restored.
+    #[error("operator state: {0}")]
+    State(String),
     /// The job was cancelled (STOP JOB, Ctrl-C).
     #[error("job was cancelled")]
     Cancelled,
@@ -101,6 +104,10 @@ impl SluiceError {
     /// An execution failure.
     pub fn execution(msg: impl Into<String>) -> Self {
         SluiceError::Execution(msg.into())
+    }
+    /// A state snapshot that does not fit the operator restoring it.
+    pub fn state(msg: impl Into<String>) -> Self {
+        SluiceError::State(msg.into())
     }
     /// Turns this into a DataFusion error without losing it: `From` above
     /// unwraps it again.

@@ -6,6 +6,7 @@
 
 mod completer;
 mod format;
+mod live_table;
 mod printer;
 mod repl;
 mod runner;

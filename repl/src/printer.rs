@@ -18,6 +18,7 @@ use sluice::{ROW_KIND_COLUMN, Result, RowKind, SluiceError};
 use unicode_width::UnicodeWidthStr;
 
 use crate::format::{NULL, format_column};
+use crate::live_table::LiveTable;
 
 /// The `SET` key that picks how `SELECT` results are shown.
 pub const RESULT_MODE_KEY: &str = "sql-client.execution.result-mode";
@@ -30,10 +31,8 @@ pub enum ResultMode {
     Tableau,
     /// Like tableau without borders: one ` +I | 1 | abc` line per change.
     Changelog,
-    /// Flink keeps a materialized table on screen and updates it in place.
-    ///
-    /// TODO: an in-place, full-screen view. For now the changes stream like
-    /// tableau and the materialized table is printed when the query ends.
+    /// The result as a table updated in place on a terminal (see
+    /// `live_table`); elsewhere, the final table when the query ends.
     Table,
 }
 
@@ -122,6 +121,15 @@ pub fn print_table(out: &mut dyn Write, headers: &[String], rows: &[Vec<String>]
         writeln!(out, "Empty set")?;
         return Ok(());
     }
+    for line in table_lines(headers, rows) {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "{}", count(rows.len(), "in set"))?;
+    Ok(())
+}
+
+/// The lines of a bordered table of `rows` under `headers`, sized to fit.
+pub fn table_lines(headers: &[String], rows: &[Vec<String>]) -> Vec<String> {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.width()).collect();
     for row in rows {
         for (w, v) in widths.iter_mut().zip(row) {
@@ -129,15 +137,13 @@ pub fn print_table(out: &mut dyn Write, headers: &[String], rows: &[Vec<String>]
         }
     }
     let border = border(&widths);
-    writeln!(out, "{border}")?;
-    writeln!(out, "{}", bordered_line(&widths, headers))?;
-    writeln!(out, "{border}")?;
-    for row in rows {
-        writeln!(out, "{}", bordered_line(&widths, row))?;
-    }
-    writeln!(out, "{border}")?;
-    writeln!(out, "{}", count(rows.len(), "in set"))?;
-    Ok(())
+    let mut lines = Vec::with_capacity(rows.len() + 4);
+    lines.push(border.clone());
+    lines.push(bordered_line(&widths, headers));
+    lines.push(border.clone());
+    lines.extend(rows.iter().map(|row| bordered_line(&widths, row)));
+    lines.push(border);
+    lines
 }
 
 /// Prints a streaming result row by row, and keeps the materialized table for
@@ -149,9 +155,8 @@ pub struct StreamPrinter {
     /// Widths of the `op` column then of each value column.
     widths: Vec<usize>,
     received: usize,
-    /// The current rows of an updating result (`table` mode only): inserts
-    /// add a row, retractions remove an equal one.
-    materialized: Vec<Vec<String>>,
+    /// The result as a table (`table` mode only).
+    table: Option<LiveTable>,
 }
 
 impl StreamPrinter {
@@ -168,19 +173,44 @@ impl StreamPrinter {
             headers.push(field.name().clone());
             widths.push(width);
         }
+        let table = (mode == ResultMode::Table).then(|| LiveTable::new(headers[1..].to_vec()));
         StreamPrinter {
             mode,
             headers,
             widths,
             received: 0,
-            materialized: Vec::new(),
+            table,
+        }
+    }
+
+    /// In `table` mode, redraws the table in place as it changes (for a
+    /// terminal) instead of printing it once at the end.
+    pub fn live(mut self, live: bool) -> StreamPrinter {
+        if let Some(table) = &mut self.table {
+            table.set_live(live);
+        }
+        self
+    }
+
+    /// The table is being redrawn in place: call [`StreamPrinter::refresh`]
+    /// now and then.
+    pub fn is_live(&self) -> bool {
+        self.table.as_ref().is_some_and(LiveTable::is_live)
+    }
+
+    /// Redraws a live table if it changed since it was last drawn.
+    pub fn refresh(&mut self, out: &mut dyn Write) -> Result<()> {
+        match &mut self.table {
+            Some(t) => t.refresh(out, self.received),
+            None => Ok(()),
         }
     }
 
     /// Prints the column header, before any row arrives.
-    pub fn begin(&self, out: &mut dyn Write) -> Result<()> {
+    pub fn begin(&mut self, out: &mut dyn Write) -> Result<()> {
         match self.mode {
-            ResultMode::Tableau | ResultMode::Table => {
+            ResultMode::Table => return self.refresh(out),
+            ResultMode::Tableau => {
                 let border = border(&self.widths);
                 writeln!(out, "{border}")?;
                 writeln!(out, "{}", bordered_line(&self.widths, &self.headers))?;
@@ -208,18 +238,19 @@ impl StreamPrinter {
     /// Prints `rows`, and applies them to the materialized table.
     pub fn rows(&mut self, out: &mut dyn Write, rows: Vec<ChangeRow>) -> Result<()> {
         for row in rows {
+            self.received += 1;
+            if let Some(table) = &mut self.table {
+                table.apply(row);
+                continue;
+            }
             let mut cells = Vec::with_capacity(self.widths.len());
             cells.push(row.kind.short().to_string());
             cells.extend(row.values.iter().cloned());
             let line = match self.mode {
-                ResultMode::Tableau | ResultMode::Table => bordered_line(&self.widths, &cells),
                 ResultMode::Changelog => plain_line(&self.widths, &cells),
+                _ => bordered_line(&self.widths, &cells),
             };
             writeln!(out, "{line}")?;
-            self.received += 1;
-            if self.mode == ResultMode::Table {
-                self.apply(row);
-            }
         }
         out.flush()?;
         Ok(())
@@ -228,12 +259,11 @@ impl StreamPrinter {
     /// Prints the footer: `Received a total of N rows` when the result ended,
     /// `Query terminated, received a total of N rows` when it was cancelled.
     /// In `table` mode the materialized table comes first.
-    pub fn end(&self, out: &mut dyn Write, terminated: bool) -> Result<()> {
-        if self.mode != ResultMode::Changelog {
-            writeln!(out, "{}", border(&self.widths))?;
-        }
-        if self.mode == ResultMode::Table {
-            print_table(out, &self.headers[1..], &self.materialized)?;
+    pub fn end(&mut self, out: &mut dyn Write, terminated: bool) -> Result<()> {
+        match &mut self.table {
+            Some(table) => table.finish(out)?,
+            None if self.mode == ResultMode::Tableau => writeln!(out, "{}", border(&self.widths))?,
+            None => {}
         }
         if terminated {
             writeln!(
@@ -257,25 +287,12 @@ impl StreamPrinter {
     /// The current rows of the result (`table` mode; empty otherwise).
     #[cfg(test)]
     pub fn materialized(&self) -> &[Vec<String>] {
-        &self.materialized
-    }
-
-    fn apply(&mut self, row: ChangeRow) {
-        match row.kind {
-            RowKind::Insert | RowKind::UpdateAfter => self.materialized.push(row.values),
-            RowKind::UpdateBefore | RowKind::Delete => {
-                // Retract one equal row. Formatted values are equal exactly
-                // when the values are, which is all a retraction needs.
-                if let Some(i) = self.materialized.iter().position(|r| *r == row.values) {
-                    self.materialized.remove(i);
-                }
-            }
-        }
+        self.table.as_ref().map_or(&[], |t| t.rows())
     }
 }
 
 /// `N rows <suffix>`, with Flink's singular for one row.
-fn count(n: usize, suffix: &str) -> String {
+pub(crate) fn count(n: usize, suffix: &str) -> String {
     let noun = if n == 1 { "row" } else { "rows" };
     if suffix.is_empty() {
         format!("{n} {noun}")
@@ -529,6 +546,40 @@ Received a total of 5 rows
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn live_table_mode_redraws_in_place() {
+        let mut p = StreamPrinter::new(&schema(), ResultMode::Table).live(true);
+        let insert = batch(vec![1], vec![Some("a")], Some(vec![0]));
+        let update = batch(vec![1, 1], vec![Some("a"), Some("b")], Some(vec![1, 2]));
+        let text = render(|out| {
+            p.begin(out).expect("empty table");
+            p.batch(out, &insert, true).expect("rows");
+            p.refresh(out).expect("redraw");
+            p.refresh(out).expect("unchanged: nothing drawn");
+            p.batch(out, &update, true).expect("rows");
+            p.refresh(out).expect("redraw");
+            p.end(out, false).expect("final table");
+        });
+        let table = |row: &str| {
+            format!("+----+------+\n| id | name |\n+----+------+\n{row}+----+------+\n")
+        };
+        let expected = [
+            table(""),
+            "0 rows, 0 changes received\n".into(),
+            "\x1b[5F\x1b[J".into(),
+            table("|  1 |    a |\n"),
+            "1 row, 1 changes received\n".into(),
+            "\x1b[6F\x1b[J".into(),
+            table("|  1 |    b |\n"),
+            "1 row, 3 changes received\n".into(),
+            "\x1b[6F\x1b[J".into(),
+            table("|  1 |    b |\n"),
+            "1 row in set\nReceived a total of 3 rows\n".into(),
+        ]
+        .concat();
+        assert_eq!(text, expected);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! caller running. Files run every statement in order and then wait for the
 //! `INSERT` jobs they started, because in-process jobs die with the process.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -23,6 +23,9 @@ const CANCEL_GRACE: Duration = Duration::from_secs(5);
 /// How long to wait, after a query's rows end, for its job to report how it
 /// ended (a failure may only show in the job status).
 const END_GRACE: Duration = Duration::from_secs(2);
+
+/// How often the `table` result mode redraws a changing table.
+const TABLE_REFRESH: Duration = Duration::from_millis(200);
 
 /// What showing a statement's result came to.
 #[derive(Debug)]
@@ -104,10 +107,13 @@ async fn stream_query(
         job,
     } = query;
     let zone = session.config_value(sluice_engine::config::LOCAL_TIME_ZONE);
-    let mut printer = StreamPrinter::new(&schema, mode);
+    // Only a terminal can show a table changing in place.
+    let mut printer = StreamPrinter::new(&schema, mode).live(io::stdout().is_terminal());
     printer.begin(out)?;
+    let mut refresh = tokio::time::interval(TABLE_REFRESH);
     loop {
         tokio::select! {
+            _ = refresh.tick(), if printer.is_live() => printer.refresh(out)?,
             next = batches.recv() => match next {
                 Some(Ok(batch)) => {
                     // TIMESTAMP_LTZ is shown in the session time zone.

@@ -3,6 +3,7 @@
 //! the exact expected changelog.
 
 mod replay;
+mod restore;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -23,7 +23,7 @@ use crate::runtime::window::{GroupColumn, WindowAggregateSpec, WindowSpec};
 
 /// Every field nullable: operators build batches from computed values and
 /// NOT NULL is enforced where it matters, at sinks.
-fn nullable(schema: &Schema) -> SchemaRef {
+pub(super) fn nullable(schema: &Schema) -> SchemaRef {
     Arc::new(Schema::new(
         schema
             .fields()
@@ -92,50 +92,68 @@ impl GraphBuilder<'_> {
             .iter()
             .any(|e| matches!(e, Expr::GroupingSet(_)))
         {
-            return Err(SluiceError::not_supported("GROUPING SETS / ROLLUP / CUBE"));
+            return self.lower_grouping_sets(agg);
         }
-        let in_schema = agg.input.schema();
-        // Which group-by columns are window_start / window_end / window_time?
-        let mut window: Option<&WindowTvfNode> = None;
-        let mut group_columns = Vec::new();
-        let mut keys = Vec::new();
-        let mut pane_col = None;
-        for e in &agg.group_expr {
-            let traced = match e {
-                Expr::Column(c) => {
-                    let idx = in_schema.index_of_column(c)?;
-                    trace_window(&agg.input, idx).map(|(t, w)| (t, w, idx))
-                }
-                _ => None,
-            };
-            match traced {
-                Some((t, w, idx)) => {
-                    window = Some(t);
-                    group_columns.push(match w {
-                        0 => GroupColumn::Start,
-                        1 => {
-                            pane_col = Some(idx);
-                            GroupColumn::End
-                        }
-                        _ => GroupColumn::Time,
-                    });
-                }
-                None => {
-                    group_columns.push(GroupColumn::Key(keys.len()));
-                    keys.push(e.clone());
+        let shape = AggregateShape::of(agg)?;
+        let input = self.lower_aggregate_input(agg, &shape)?;
+        self.add_aggregate(agg, &shape, input)
+    }
+
+    /// Lowers an aggregate's input. A window aggregate's TVF only has to
+    /// mark panes, which must be known before the TVF is lowered.
+    pub(super) fn lower_aggregate_input(
+        &mut self,
+        agg: &Aggregate,
+        shape: &AggregateShape,
+    ) -> Result<usize> {
+        if let AggregateShape::Window { tvf, keys, .. } = shape {
+            if matches!(tvf.spec, WindowSpec::Session { .. }) {
+                // Sessions are per partition key: every key must be grouped on.
+                for k in &tvf.partition_keys {
+                    if !keys
+                        .iter()
+                        .any(|e| matches!(e, Expr::Column(c) if c.name == k.name))
+                    {
+                        return Err(SluiceError::plan(format!(
+                            "SESSION window partitioned by '{}' must also GROUP BY it",
+                            k.name
+                        )));
+                    }
                 }
             }
-        }
-        let has = |g: GroupColumn| group_columns.contains(&g);
-        match window {
-            Some(t) if has(GroupColumn::Start) && has(GroupColumn::End) => {
-                let t = t.clone();
-                self.lower_window_aggregate(agg, &t, keys, group_columns, pane_col)
+            // Find the instance of the TVF inside our input (the shape holds
+            // a clone, at another address).
+            let mut found = None;
+            agg.input.apply(|p| {
+                if let Some(t) = extension::<WindowTvfNode>(p)
+                    && t == tvf.as_ref()
+                {
+                    found = Some(node_id(t));
+                }
+                Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+            })?;
+            if let Some(id) = found {
+                self.pane_tvfs.insert(id);
             }
-            Some(_) => Err(SluiceError::plan(
-                "a window aggregate must GROUP BY both window_start and window_end",
-            )),
-            None => self.lower_group_aggregate(agg),
+        }
+        self.lower(&agg.input)
+    }
+
+    /// Adds the aggregate node reading the already lowered `input`.
+    pub(super) fn add_aggregate(
+        &mut self,
+        agg: &Aggregate,
+        shape: &AggregateShape,
+        input: usize,
+    ) -> Result<usize> {
+        match shape {
+            AggregateShape::Window {
+                tvf,
+                keys,
+                group_columns,
+                pane_col,
+            } => self.add_window_aggregate(agg, tvf, keys, group_columns.clone(), *pane_col, input),
+            AggregateShape::Group => self.add_group_aggregate(agg, input),
         }
     }
 
@@ -183,44 +201,16 @@ impl GraphBuilder<'_> {
         n.input_keys = Some(keys);
     }
 
-    fn lower_window_aggregate(
+    fn add_window_aggregate(
         &mut self,
         agg: &Aggregate,
         tvf: &WindowTvfNode,
-        keys: Vec<Expr>,
+        keys: &[Expr],
         group_columns: Vec<GroupColumn>,
         pane_col: Option<usize>,
+        input: usize,
     ) -> Result<usize> {
-        if matches!(tvf.spec, WindowSpec::Session { .. }) {
-            // Sessions are per partition key: every key must be grouped on.
-            for k in &tvf.partition_keys {
-                if !keys
-                    .iter()
-                    .any(|e| matches!(e, Expr::Column(c) if c.name == k.name))
-                {
-                    return Err(SluiceError::plan(format!(
-                        "SESSION window partitioned by '{}' must also GROUP BY it",
-                        k.name
-                    )));
-                }
-            }
-        }
-        // The TVF under this aggregate only has to mark panes. Find the
-        // instance of it inside our input (the clone above has another address).
-        let mut found = None;
-        agg.input.apply(|p| {
-            if let Some(t) = extension::<WindowTvfNode>(p)
-                && t == tvf
-            {
-                found = Some(node_id(t));
-            }
-            Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
-        })?;
-        if let Some(id) = found {
-            self.pane_tvfs.insert(id);
-        }
-        let input = self.lower(&agg.input)?;
-        let key_exprs = self.key_exprs(&keys, agg)?;
+        let key_exprs = self.key_exprs(keys, agg)?;
         let key_types = keys
             .iter()
             .map(|k| Ok(k.get_type(agg.input.schema())?))
@@ -247,8 +237,7 @@ impl GraphBuilder<'_> {
         Ok(id)
     }
 
-    fn lower_group_aggregate(&mut self, agg: &Aggregate) -> Result<usize> {
-        let input = self.lower(&agg.input)?;
+    fn add_group_aggregate(&mut self, agg: &Aggregate, input: usize) -> Result<usize> {
         let updating = self.graph.nodes[input].changelog != ChangelogMode::AppendOnly;
         let key_exprs = self.key_exprs(&agg.group_expr, agg)?;
         let key_types = agg
@@ -283,5 +272,71 @@ impl GraphBuilder<'_> {
         self.keyed(id, key_exprs);
         self.graph.nodes[id].changelog = ChangelogMode::Retract;
         Ok(id)
+    }
+}
+
+/// What an aggregate lowers to, read off its GROUP BY.
+pub(super) enum AggregateShape {
+    /// A window aggregate: grouped by the window's bounds (traced to the
+    /// window TVF below) and `keys`.
+    Window {
+        tvf: Box<WindowTvfNode>,
+        keys: Vec<Expr>,
+        group_columns: Vec<GroupColumn>,
+        pane_col: Option<usize>,
+    },
+    /// A non-windowed, updating GROUP BY.
+    Group,
+}
+
+impl AggregateShape {
+    pub(super) fn of(agg: &Aggregate) -> Result<Self> {
+        let in_schema = agg.input.schema();
+        // Which group-by columns are window_start / window_end / window_time?
+        let mut window: Option<&WindowTvfNode> = None;
+        let mut group_columns = Vec::new();
+        let mut keys = Vec::new();
+        let mut pane_col = None;
+        for e in &agg.group_expr {
+            let traced = match e {
+                Expr::Column(c) => {
+                    let idx = in_schema.index_of_column(c)?;
+                    trace_window(&agg.input, idx).map(|(t, w)| (t, w, idx))
+                }
+                _ => None,
+            };
+            match traced {
+                Some((t, w, idx)) => {
+                    window = Some(t);
+                    group_columns.push(match w {
+                        0 => GroupColumn::Start,
+                        1 => {
+                            pane_col = Some(idx);
+                            GroupColumn::End
+                        }
+                        _ => GroupColumn::Time,
+                    });
+                }
+                None => {
+                    group_columns.push(GroupColumn::Key(keys.len()));
+                    keys.push(e.clone());
+                }
+            }
+        }
+        let has = |g: GroupColumn| group_columns.contains(&g);
+        match window {
+            Some(t) if has(GroupColumn::Start) && has(GroupColumn::End) => {
+                Ok(AggregateShape::Window {
+                    tvf: Box::new(t.clone()),
+                    keys,
+                    group_columns,
+                    pane_col,
+                })
+            }
+            Some(_) => Err(SluiceError::plan(
+                "a window aggregate must GROUP BY both window_start and window_end",
+            )),
+            None => Ok(AggregateShape::Group),
+        }
     }
 }

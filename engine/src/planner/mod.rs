@@ -4,6 +4,7 @@
 pub mod context;
 pub mod create_table;
 pub mod graph;
+mod grouping_sets;
 pub mod insert;
 mod lateral;
 mod legacy_window;

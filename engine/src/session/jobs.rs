@@ -16,7 +16,7 @@ use crate::planner::graph::StreamGraph;
 use crate::planner::insert::align_to_sink;
 use crate::planner::lower::GraphBuilder;
 use crate::planner::plan_query;
-use crate::runtime::executor::spawn_job;
+use crate::runtime::executor::{SteppedJob, spawn_job};
 use crate::runtime::{JobHandle, JobInfo};
 use crate::sql::{FlinkStatement, TableHint};
 
@@ -36,6 +36,22 @@ impl Session {
         let out = gb.lower(&plan)?;
         gb.add_collect(out);
         Ok((plan, gb.build()))
+    }
+
+    /// Runs every statement of `sql` but the last, which must be a SELECT,
+    /// and returns that SELECT as a job stepped by the caller, one input
+    /// batch at a time (see [`SteppedJob`]): how operator state snapshots are
+    /// tested.
+    pub async fn stepped_query(&self, sql: &str) -> Result<SteppedJob> {
+        let mut statements = self.parse(sql)?;
+        let Some(FlinkStatement::Query { query, hints }) = statements.pop() else {
+            return Err(SluiceError::plan("the last statement must be a SELECT"));
+        };
+        for stmt in statements {
+            self.execute(stmt).await?;
+        }
+        let (_, graph) = self.plan_select(*query, &hints)?;
+        SteppedJob::open(&graph, &self.config()).await
     }
 
     pub(super) fn run_query(&self, query: Query, hints: &[TableHint]) -> Result<StatementResult> {

@@ -21,8 +21,9 @@ use datafusion::physical_expr::PhysicalExpr;
 use super::functions::{AggregateCalls, CallInputs, evaluate_all, result_column};
 use super::keys::{Key, KeyCodec};
 use crate::connector::RowKind;
-use crate::error::Result;
+use crate::error::{Result, SluiceError};
 use crate::runtime::operator::{BatchOrigin, Event, Operator};
+use crate::runtime::state::{OperatorState, RowWriter, SnapshotReader, SnapshotWriter};
 
 /// Plan-time description of a GROUP BY.
 #[derive(Debug, Clone)]
@@ -283,5 +284,63 @@ impl Operator for GroupAggregateOperator {
 
     fn on_end(&mut self, out: &mut Vec<Event>) -> Result<()> {
         self.flush_buffer(out)
+    }
+
+    fn state(&mut self) -> Option<&mut dyn OperatorState> {
+        Some(self)
+    }
+}
+
+/// Per group: key, row count, idle age (ms, for the TTL), the last emitted
+/// result, the accumulators. A mini-batch not flushed yet is kept as the
+/// rows it buffered.
+impl OperatorState for GroupAggregateOperator {
+    fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
+        let mut w = SnapshotWriter::new();
+        let mut rows = Vec::with_capacity(self.groups.len());
+        for (key, g) in self.groups.iter_mut() {
+            // Every group has emitted once it has been applied (see `apply`
+            // and `emit_change`), so `last` is always there between events.
+            let Some(last) = &g.last else {
+                return Err(SluiceError::state("a group without an emitted result"));
+            };
+            let age = g.touched.elapsed().as_millis() as i64;
+            let mut row = RowWriter::new().bytes(key).i64(g.count).i64(age);
+            for v in last {
+                row = row.scalar(v.clone());
+            }
+            rows.push(row.accumulators(&mut g.accs)?);
+        }
+        w.rows("groups", rows)?;
+        for b in &self.buffered {
+            w.batch("buffer", b)?;
+        }
+        Ok(w.finish())
+    }
+
+    fn restore(&mut self, snapshot: &[RecordBatch]) -> Result<()> {
+        let r = SnapshotReader::new(snapshot, &["groups", "buffer"])?;
+        let now = Instant::now();
+        self.groups.clear();
+        for mut row in r.rows("groups") {
+            let key = row.bytes()?;
+            let count = row.i64()?;
+            let age = Duration::from_millis(row.i64()?.max(0) as u64);
+            let last = (0..self.spec.calls.calls.len())
+                .map(|_| row.scalar())
+                .collect::<Result<Vec<_>>>()?;
+            let accs = row.accumulators(&self.spec.calls)?;
+            let group = Group {
+                accs,
+                count,
+                last: Some(last),
+                touched: now.checked_sub(age).unwrap_or(now),
+            };
+            self.groups.insert(key, group);
+        }
+        self.buffered = r.batches("buffer")?;
+        self.buffered_rows = self.buffered.iter().map(|b| b.num_rows()).sum();
+        self.buffer_since = (!self.buffered.is_empty()).then_some(now);
+        Ok(())
     }
 }

@@ -191,7 +191,7 @@ pub(super) fn build_tasks(
 }
 
 /// The operator that runs `node` inside a chain (`None` for heads and tails).
-fn operator_for(
+pub(super) fn operator_for(
     node: &StreamNode,
     splits: usize,
     metrics: &Arc<OperatorMetrics>,

@@ -16,7 +16,7 @@ use crate::connector::{ROW_KIND_COLUMN, SinkWriter, SourceReader, row_kind_field
 use crate::error::{Result, SluiceError};
 use crate::runtime::message::{Envelope, Message, Watermark};
 use crate::runtime::metrics::OperatorMetrics;
-use crate::runtime::operator::{BatchOrigin, Event, Operator, now_millis};
+use crate::runtime::operator::{BatchOrigin, Event, Operator, now_millis, pass};
 
 /// The slot reported when every sender of a channel is gone.
 const ALL_GONE: usize = usize::MAX;
@@ -175,22 +175,8 @@ impl ChainTask {
         events: Vec<Event>,
         origin: BatchOrigin,
     ) -> Result<bool> {
-        let mut cur = events;
-        for op in self.ops.iter_mut().skip(start) {
-            if cur.is_empty() {
-                return Ok(true);
-            }
-            let mut next = Vec::with_capacity(cur.len());
-            for ev in cur {
-                match ev {
-                    Event::Batch(b) => op.process(b, origin, &mut next)?,
-                    Event::Watermark(w) => op.on_watermark(w, &mut next)?,
-                    Event::Idle => op.on_idle(&mut next)?,
-                }
-            }
-            cur = next;
-        }
-        for ev in cur {
+        let start = start.min(self.ops.len());
+        for ev in pass(&mut self.ops[start..], events, origin)? {
             match ev {
                 Event::Batch(b) => {
                     if b.num_rows() == 0 {

@@ -7,6 +7,9 @@ mod build;
 mod chain;
 mod edge;
 mod inputs;
+mod stepped;
+
+pub use stepped::{JobSnapshot, SteppedJob};
 
 use std::sync::Arc;
 

@@ -87,6 +87,31 @@ pub trait Operator: Send {
     }
 }
 
+/// Runs `events` through `ops` in order — each operator sees everything
+/// the one before it produced — and returns what the last one produced.
+pub fn pass(
+    ops: &mut [Box<dyn Operator>],
+    events: Vec<Event>,
+    origin: BatchOrigin,
+) -> Result<Vec<Event>> {
+    let mut cur = events;
+    for op in ops.iter_mut() {
+        if cur.is_empty() {
+            break;
+        }
+        let mut next = Vec::with_capacity(cur.len());
+        for ev in cur {
+            match ev {
+                Event::Batch(b) => op.process(b, origin, &mut next)?,
+                Event::Watermark(w) => op.on_watermark(w, &mut next)?,
+                Event::Idle => op.on_idle(&mut next)?,
+            }
+        }
+        cur = next;
+    }
+    Ok(cur)
+}
+
 /// The wall clock in epoch milliseconds.
 pub fn now_millis() -> i64 {
     std::time::SystemTime::now()

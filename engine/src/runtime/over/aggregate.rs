@@ -15,7 +15,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, UInt32Array};
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, min, take};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::row::Rows;
@@ -23,12 +23,13 @@ use datafusion::common::ScalarValue;
 use datafusion::logical_expr::Accumulator;
 use datafusion::physical_expr::PhysicalExpr;
 
-use crate::error::Result;
+use crate::error::{Result, SluiceError};
 use crate::runtime::aggregate::AggregateCalls;
 use crate::runtime::aggregate::functions::{CallInputs, evaluate_all, result_column};
 use crate::runtime::aggregate::keys::{Key, KeyCodec};
 use crate::runtime::metrics::OperatorMetrics;
 use crate::runtime::operator::{BatchOrigin, Event, Operator, now_millis};
+use crate::runtime::state::{OperatorState, RowWriter, SnapshotReader, SnapshotWriter};
 use crate::runtime::window::assign::millis;
 
 /// Which rows before the current one are in its frame.
@@ -326,5 +327,82 @@ impl Operator for OverAggregateOperator {
 
     fn on_end(&mut self, out: &mut Vec<Event>) -> Result<()> {
         self.fire(i64::MAX, out)
+    }
+
+    fn state(&mut self) -> Option<&mut dyn OperatorState> {
+        Some(self)
+    }
+}
+
+/// The watermark; per key its accumulators (`keys`) and the rows still in
+/// its bounded frame (`frame`: key, time, each call's arguments and filter
+/// value, oldest first); rows waiting for the watermark as they arrived.
+impl OperatorState for OverAggregateOperator {
+    fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
+        let mut w = SnapshotWriter::new();
+        w.watermark(self.watermark)?;
+        let (mut keys, mut frames) = (Vec::new(), Vec::new());
+        for (key, state) in self.state.iter_mut() {
+            for (ts, inputs) in &state.frame {
+                let mut row = RowWriter::new().bytes(key).i64(*ts);
+                for (args, mask) in inputs.args.iter().zip(&inputs.masks) {
+                    for a in args {
+                        row = row.scalar(ScalarValue::try_from_array(a, 0)?);
+                    }
+                    if let Some(m) = mask {
+                        row = row.scalar(ScalarValue::try_from_array(m, 0)?);
+                    }
+                }
+                frames.push(row);
+            }
+            keys.push(RowWriter::new().bytes(key).accumulators(&mut state.accs)?);
+        }
+        w.rows("keys", keys)?;
+        w.rows("frame", frames)?;
+        for (_, b) in &self.pending {
+            w.batch("pending", b)?;
+        }
+        Ok(w.finish())
+    }
+
+    fn restore(&mut self, snapshot: &[RecordBatch]) -> Result<()> {
+        let r = SnapshotReader::new(snapshot, &["meta", "keys", "frame", "pending"])?;
+        self.watermark = r.watermark()?;
+        self.state.clear();
+        for mut row in r.rows("keys") {
+            let key = row.bytes()?;
+            let accs = row.accumulators(&self.spec.calls)?;
+            let frame = VecDeque::new();
+            self.state.insert(key, KeyState { accs, frame });
+        }
+        for mut row in r.rows("frame") {
+            let key = row.bytes()?;
+            let ts = row.i64()?;
+            let mut inputs = CallInputs {
+                args: Vec::new(),
+                masks: Vec::new(),
+            };
+            for c in &self.spec.calls.calls {
+                let args = (0..c.expr.expressions().len())
+                    .map(|_| Ok(row.scalar()?.to_array()?))
+                    .collect::<Result<Vec<_>>>()?;
+                inputs.args.push(args);
+                inputs.masks.push(match c.filter {
+                    Some(_) => Some(row.scalar()?.to_array()?.as_boolean().clone()),
+                    None => None,
+                });
+            }
+            let Some(state) = self.state.get_mut(&key) else {
+                return Err(SluiceError::state("a frame row of a key without state"));
+            };
+            state.frame.push_back((ts, inputs));
+        }
+        self.pending.clear();
+        if let Some(rowtime) = self.spec.rowtime {
+            for b in r.batches("pending")? {
+                self.push_pending(b, rowtime)?;
+            }
+        }
+        Ok(())
     }
 }

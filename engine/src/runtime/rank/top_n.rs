@@ -17,6 +17,7 @@ use crate::connector::RowKind;
 use crate::error::Result;
 use crate::runtime::aggregate::keys::{Key, KeyCodec};
 use crate::runtime::operator::{BatchOrigin, Event, Operator};
+use crate::runtime::state::{OperatorState, RowWriter, SnapshotReader, SnapshotWriter};
 
 /// Plan-time description of a Top-N.
 #[derive(Debug, Clone)]
@@ -150,6 +151,40 @@ impl Operator for TopNOperator {
             cols,
             &RecordBatchOptions::new().with_row_count(Some(count)),
         )?));
+        Ok(())
+    }
+
+    fn state(&mut self) -> Option<&mut dyn OperatorState> {
+        Some(self)
+    }
+}
+
+/// One row per ranked row, partition by partition in rank order: the
+/// partition key, the row's sort key and the row itself (row format).
+impl OperatorState for TopNOperator {
+    fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
+        let mut w = SnapshotWriter::new();
+        let mut rows = Vec::new();
+        for (key, list) in &self.state {
+            for e in list {
+                rows.push(RowWriter::new().bytes(key).bytes(&e.sort).bytes(&e.row));
+            }
+        }
+        w.rows("ranked", rows)?;
+        Ok(w.finish())
+    }
+
+    fn restore(&mut self, snapshot: &[RecordBatch]) -> Result<()> {
+        let r = SnapshotReader::new(snapshot, &["ranked"])?;
+        self.state.clear();
+        for mut row in r.rows("ranked") {
+            let key = row.bytes()?;
+            let entry = Entry {
+                sort: row.bytes()?,
+                row: row.bytes()?,
+            };
+            self.state.entry(key).or_default().push(entry);
+        }
         Ok(())
     }
 }

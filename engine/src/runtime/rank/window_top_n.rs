@@ -22,6 +22,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use crate::error::Result;
 use crate::runtime::metrics::OperatorMetrics;
 use crate::runtime::operator::{BatchOrigin, Event, Operator};
+use crate::runtime::state::{OperatorState, RowWriter, SnapshotReader, SnapshotWriter};
 use crate::runtime::window::assign::millis;
 
 /// Plan-time description of a window Top-N.
@@ -277,5 +278,61 @@ impl Operator for WindowTopNOperator {
 
     fn on_end(&mut self, out: &mut Vec<Event>) -> Result<()> {
         self.fire(i64::MAX, out)
+    }
+
+    fn state(&mut self) -> Option<&mut dyn OperatorState> {
+        Some(self)
+    }
+}
+
+/// The watermark; per open window its end and compaction mark
+/// (`windows`); the window's rows as they are held (`pending`, each batch
+/// of one window, found again by its `window_end` column).
+impl OperatorState for WindowTopNOperator {
+    fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
+        let mut w = SnapshotWriter::new();
+        w.watermark(self.watermark)?;
+        let windows = self
+            .pending
+            .iter()
+            .map(|(end, p)| RowWriter::new().i64(*end).i64(p.compacted as i64))
+            .collect();
+        w.rows("windows", windows)?;
+        for p in self.pending.values() {
+            for b in &p.batches {
+                w.batch("pending", b)?;
+            }
+        }
+        Ok(w.finish())
+    }
+
+    fn restore(&mut self, snapshot: &[RecordBatch]) -> Result<()> {
+        let r = SnapshotReader::new(snapshot, &["meta", "windows", "pending"])?;
+        self.watermark = r.watermark()?;
+        self.pending.clear();
+        for mut row in r.rows("windows") {
+            let end = row.i64()?;
+            let compacted = row.i64()?.max(0) as usize;
+            self.pending.insert(
+                end,
+                Pending {
+                    compacted,
+                    ..Pending::default()
+                },
+            );
+        }
+        for b in r.batches("pending")? {
+            let Some(end) = millis(b.column(self.spec.window_end))?
+                .values()
+                .first()
+                .copied()
+            else {
+                continue;
+            };
+            let p = self.pending.entry(end).or_default();
+            p.rows += b.num_rows();
+            p.batches.push(b);
+        }
+        Ok(())
     }
 }

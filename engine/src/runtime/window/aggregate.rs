@@ -22,6 +22,7 @@ use crate::runtime::aggregate::functions::{
 };
 use crate::runtime::aggregate::keys::{Key, KeyCodec};
 use crate::runtime::operator::{BatchOrigin, Event, Operator};
+use crate::runtime::state::{OperatorState, RowWriter, SnapshotReader, SnapshotWriter};
 
 /// Where an output column of a window aggregate comes from (the group-by
 /// columns, in order; the aggregate values follow them).
@@ -240,5 +241,38 @@ impl Operator for WindowAggregateOperator {
         // End of input: every window fires (the watermark jumps to +inf;
         // processing-time windows fire too rather than being lost).
         self.fire(i64::MAX, out)
+    }
+
+    fn state(&mut self) -> Option<&mut dyn OperatorState> {
+        Some(self)
+    }
+}
+
+/// The watermark, then one row per (pane, key) with its accumulators.
+impl OperatorState for WindowAggregateOperator {
+    fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
+        let mut w = SnapshotWriter::new();
+        w.watermark(self.watermark)?;
+        let mut rows = Vec::new();
+        for (pane, keys) in self.panes.iter_mut() {
+            for (key, accs) in keys.iter_mut() {
+                rows.push(RowWriter::new().i64(*pane).bytes(key).accumulators(accs)?);
+            }
+        }
+        w.rows("panes", rows)?;
+        Ok(w.finish())
+    }
+
+    fn restore(&mut self, snapshot: &[RecordBatch]) -> Result<()> {
+        let r = SnapshotReader::new(snapshot, &["meta", "panes"])?;
+        self.watermark = r.watermark()?;
+        self.panes.clear();
+        for mut row in r.rows("panes") {
+            let pane = row.i64()?;
+            let key = row.bytes()?;
+            let accs = row.accumulators(&self.spec.calls)?;
+            self.panes.entry(pane).or_default().insert(key, accs);
+        }
+        Ok(())
     }
 }

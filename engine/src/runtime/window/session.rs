@@ -18,6 +18,7 @@ use crate::runtime::OperatorMetrics;
 use crate::runtime::aggregate::functions::{evaluate_all, merge_states};
 use crate::runtime::aggregate::keys::{Key, KeyCodec};
 use crate::runtime::operator::{BatchOrigin, Event, Operator};
+use crate::runtime::state::{OperatorState, RowWriter, SnapshotReader, SnapshotWriter};
 
 struct Session {
     start: i64,
@@ -149,5 +150,42 @@ impl Operator for SessionWindowOperator {
 
     fn on_end(&mut self, out: &mut Vec<Event>) -> Result<()> {
         self.fire(i64::MAX, out)
+    }
+
+    fn state(&mut self) -> Option<&mut dyn OperatorState> {
+        Some(self)
+    }
+}
+
+/// The watermark, then one row per open session: key, bounds, accumulators.
+impl OperatorState for SessionWindowOperator {
+    fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
+        let mut w = SnapshotWriter::new();
+        w.watermark(self.watermark)?;
+        let mut rows = Vec::new();
+        for (key, list) in self.sessions.iter_mut() {
+            for s in list.iter_mut() {
+                let row = RowWriter::new().bytes(key).i64(s.start).i64(s.end);
+                rows.push(row.accumulators(&mut s.accs)?);
+            }
+        }
+        w.rows("sessions", rows)?;
+        Ok(w.finish())
+    }
+
+    fn restore(&mut self, snapshot: &[RecordBatch]) -> Result<()> {
+        let r = SnapshotReader::new(snapshot, &["meta", "sessions"])?;
+        self.watermark = r.watermark()?;
+        self.sessions.clear();
+        for mut row in r.rows("sessions") {
+            let key = row.bytes()?;
+            let session = Session {
+                start: row.i64()?,
+                end: row.i64()?,
+                accs: row.accumulators(&self.spec.calls)?,
+            };
+            self.sessions.entry(key).or_default().push(session);
+        }
+        Ok(())
     }
 }
