@@ -268,6 +268,16 @@ async fn top_n_keeps_each_partitions_ranking() {
 }
 
 #[tokio::test]
+async fn rank_over_an_updating_input_keeps_every_live_row() {
+    assert_restores(&job_sql(
+        "",
+        "SELECT * FROM (SELECT bidder, cnt, RANK() OVER (ORDER BY cnt DESC) AS r \
+         FROM (SELECT bidder, count(*) AS cnt FROM bids GROUP BY bidder)) WHERE r <= 2",
+    ))
+    .await;
+}
+
+#[tokio::test]
 async fn deduplication_keeps_the_last_row() {
     assert_restores(&job_sql(
         "",

@@ -119,9 +119,11 @@ impl StreamNode {
             NodeOp::WindowAssign { spec, .. } => format!("WindowAssign: {spec}"),
             NodeOp::WindowAggregate(s) => format!("WindowAggregate: {}", s.window),
             NodeOp::GroupAggregate(_) => "GroupAggregate".to_string(),
-            NodeOp::TopN(s) => format!("Rank(ROW_NUMBER <= {})", s.limit),
+            NodeOp::TopN(s) => format!("Rank({} <= {})", s.function.name(), s.limit),
             NodeOp::Correlate(s) => format!("Correlate: {}", s.function.name()),
-            NodeOp::WindowTopN(s) => format!("WindowRank(ROW_NUMBER <= {})", s.limit),
+            NodeOp::WindowTopN(s) => {
+                format!("WindowRank({} <= {})", s.function.name(), s.limit)
+            }
             NodeOp::OverAggregate(s) => format!("OverAggregate: {:?}", s.frame),
         }
     }
@@ -285,8 +287,13 @@ impl StreamGraph {
                 }
             };
             let details = n.details();
+            // An upsert changelog names its key already.
+            let key = match (&n.changelog, self.upsert_key(n.id)) {
+                (ChangelogMode::Retract, Some(k)) => format!(", upsert-key=[{}]", k.join(", ")),
+                _ => String::new(),
+            };
             out.push_str(&format!(
-                "#{} {}{}{} [parallelism={}, changelog={}{}]\n",
+                "#{} {}{}{} [parallelism={}, changelog={}{}{}]\n",
                 n.id,
                 n.name(),
                 if details.is_empty() {
@@ -297,6 +304,7 @@ impl StreamGraph {
                 inputs,
                 n.parallelism,
                 n.changelog,
+                key,
                 if n.bounded { ", bounded" } else { "" }
             ));
         }

@@ -1,6 +1,7 @@
-//! Lowering `ROW_NUMBER() OVER (PARTITION BY .. ORDER BY ..)` filtered by
-//! `rn <= N`: a window Top-N when the partition holds a window's bounds
-//! (final at window end, append-only), else an updating Top-N.
+//! Lowering `ROW_NUMBER() | RANK() | DENSE_RANK() OVER (PARTITION BY ..
+//! ORDER BY ..)` filtered by `rn <= N`: a window Top-N when the partition
+//! holds a window's bounds and the input is append-only (final at window
+//! end, append-only), else an updating Top-N.
 
 use std::sync::Arc;
 
@@ -74,9 +75,7 @@ impl GraphBuilder<'_> {
             }
         };
         let input = self.lower(&w.input)?;
-        if self.graph.nodes[input].changelog != ChangelogMode::AppendOnly {
-            return Err(SluiceError::not_supported("Top-N over an updating input"));
-        }
+        let input_updating = self.graph.nodes[input].changelog != ChangelogMode::AppendOnly;
         let in_schema = w.input.schema();
         let partition = self.key_exprs_over(&wf.params.partition_by, in_schema)?;
         let partition_types = wf
@@ -97,7 +96,8 @@ impl GraphBuilder<'_> {
             ));
             order_types.push(s.expr.get_type(in_schema)?);
         }
-        if let Some(window_end) = window_end_key(&wf.params.partition_by, &w.input)? {
+        let window_end = window_end_key(&wf.params.partition_by, &w.input)?;
+        if let (Some(window_end), false) = (window_end, input_updating) {
             let spec = WindowTopNSpec {
                 partition: partition.clone(),
                 order,
@@ -112,13 +112,6 @@ impl GraphBuilder<'_> {
             self.keyed(id, partition);
             return Ok(id);
         }
-        if function != RankFunction::RowNumber {
-            return Err(SluiceError::not_supported(format!(
-                "Top-N with {}() over an unbounded stream (ROW_NUMBER() works there; \
-                 RANK() and DENSE_RANK() work per window)",
-                name.to_ascii_uppercase()
-            )));
-        }
         let mut fields: Vec<Field> = nullable(w.schema.as_arrow())
             .fields()
             .iter()
@@ -131,6 +124,8 @@ impl GraphBuilder<'_> {
             order,
             order_types,
             limit,
+            function,
+            input_updating,
             schema: Arc::new(Schema::new(fields)),
         };
         let schema = Arc::new(w.schema.as_arrow().clone());

@@ -14,6 +14,7 @@ mod lower_rank;
 mod lower_stateful;
 pub mod nodes;
 pub mod time_attr;
+mod upsert_key;
 pub mod window_tvf;
 
 use std::collections::HashMap;

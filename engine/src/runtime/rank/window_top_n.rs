@@ -52,6 +52,17 @@ pub enum RankFunction {
     DenseRank,
 }
 
+impl RankFunction {
+    /// The SQL name, as `EXPLAIN` shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RankFunction::RowNumber => "ROW_NUMBER",
+            RankFunction::Rank => "RANK",
+            RankFunction::DenseRank => "DENSE_RANK",
+        }
+    }
+}
+
 /// The rows of one window not emitted yet.
 #[derive(Default)]
 struct Pending {
