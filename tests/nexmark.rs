@@ -138,11 +138,6 @@ const KNOWN_GAPS: &[(u32, &str, &str)] = &[
         "unsupported options",
         "the filesystem sink has no partition commit yet",
     ),
-    (
-        13,
-        "SYSTEM_TIME",
-        "FOR SYSTEM_TIME AS OF does not parse yet",
-    ),
 ];
 
 /// Every query of the suite, over a few events: it runs to the end, or it

@@ -25,13 +25,18 @@ use sql::{Params, prepare_work_dir, query_names};
 
 const USAGE: &str = "\
 sluice-bench nexmark [QUERY...] [--all] [--events N] [--tps N] [--parallelism P]
-                     [--sql-dir DIR] [--out FILE] [--timeout SECS]
+                     [--set KEY=VALUE]... [--sql-dir DIR] [--out FILE] [--timeout SECS]
 
   QUERY          q0 .. q23 (default with --all: every q*.sql of the suite)
   --all          run every query and write the table to --out
   --events N     events per run (events.num), default 10000000
   --tps N        first-event.rate / next-event.rate (event time), default 10000000
   --parallelism P  parallelism.default (source instances too), default 1
+  --set KEY=VALUE  a session option for every run (repeatable), e.g. the
+                 reference suite's mini-batch settings:
+                 --set table.exec.mini-batch.enabled=true
+                 --set table.exec.mini-batch.allow-latency=2s
+                 --set table.exec.mini-batch.size=50000
   --sql-dir DIR  the suite: sql-examples/nexmark (default) or a directory of
                  the reference templates (ddl_gen.sql, ddl_views.sql, q*.sql)
   --out FILE     markdown file for --all, default docs/benchmarks.md
@@ -51,6 +56,8 @@ struct Args {
     events: u64,
     tps: u64,
     parallelism: Option<usize>,
+    /// `SET` options for every run, in order.
+    settings: Vec<(String, String)>,
     sql_dir: PathBuf,
     out: PathBuf,
     timeout: Duration,
@@ -65,6 +72,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
         events: 10_000_000,
         tps: 10_000_000,
         parallelism: None,
+        settings: Vec::new(),
         sql_dir: workspace().join("sql-examples/nexmark"),
         out: workspace().join("docs/benchmarks.md"),
         timeout: Duration::from_secs(1800),
@@ -89,6 +97,14 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
             "--tps" => a.tps = number("--tps", value("--tps")?)?,
             "--parallelism" => {
                 a.parallelism = Some(number("--parallelism", value("--parallelism")?)? as usize)
+            }
+            "--set" => {
+                let kv = value("--set")?;
+                let Some((k, v)) = kv.split_once('=') else {
+                    return Err(format!("--set takes KEY=VALUE, got '{kv}'"));
+                };
+                a.settings
+                    .push((k.trim().to_string(), v.trim().to_string()));
             }
             "--timeout" => {
                 a.timeout = Duration::from_secs(number("--timeout", value("--timeout")?)?)
@@ -129,7 +145,7 @@ pub async fn main(raw: Vec<String>) -> i32 {
             eprintln!("{e}");
             return 1;
         }
-        let o = run_item(item, &args.sql_dir, &params, args.parallelism, args.timeout).await;
+        let o = run_item(item, &args.sql_dir, &params, &args.settings(), args.timeout).await;
         println!("{}", encode(&o));
         return 0;
     }
@@ -187,7 +203,7 @@ fn run_child(item: &str, raw: &[String], events: u64) -> Outcome {
     let mut it = raw.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--events" | "--tps" | "--parallelism" | "--sql-dir" | "--timeout" => {
+            "--events" | "--tps" | "--parallelism" | "--set" | "--sql-dir" | "--timeout" => {
                 forwarded.push(a.clone());
                 forwarded.extend(it.next().cloned());
             }
@@ -235,6 +251,19 @@ fn progress(o: &Outcome) -> String {
     }
 }
 
+impl Args {
+    /// Every option the runs set: the parallelism, then `--set`'s.
+    fn settings(&self) -> Vec<(String, String)> {
+        let parallelism = self
+            .parallelism
+            .map(|p| ("parallelism.default".to_string(), p.to_string()));
+        parallelism
+            .into_iter()
+            .chain(self.settings.iter().cloned())
+            .collect()
+    }
+}
+
 /// The markdown section `--all` writes: how, where and when, then the table.
 fn section(args: &Args, raw: &[String], table: &str) -> String {
     let build = if cfg!(debug_assertions) {
@@ -250,7 +279,7 @@ fn section(args: &Args, raw: &[String], table: &str) -> String {
          - Commit: {}\n\
          - Build: {build}\n\
          - Each run: {} events (`events.num`) at {} events/s of event time, \
-         parallelism {}, into `blackhole`, in its own process. `ceiling` is the \
+         parallelism {}{}, into `blackhole`, in its own process. `ceiling` is the \
          generator alone (all four columns into `blackhole`); \"of ceiling\" is a \
          query's events/s as a share of it. Per core = events / process CPU seconds \
          (Nexmark's Throughput/Cores); peak RSS = `VmHWM`.\n\n{table}",
@@ -261,6 +290,10 @@ fn section(args: &Args, raw: &[String], table: &str) -> String {
         args.events,
         args.tps,
         args.parallelism.unwrap_or(1),
+        args.settings
+            .iter()
+            .map(|(k, v)| format!(", `{k}` = `{v}`"))
+            .collect::<String>(),
     )
 }
 
@@ -298,6 +331,12 @@ mod tests {
         let a = args(&["q0", "q2", "--events", "5000", "--parallelism", "2"]).unwrap();
         assert_eq!(a.queries, vec!["q0", "q2"]);
         assert_eq!((a.events, a.parallelism), (5000, Some(2)));
+        let a = args(&["q15", "--set", "table.exec.mini-batch.enabled = true"]).unwrap();
+        assert_eq!(
+            a.settings(),
+            vec![("table.exec.mini-batch.enabled".into(), "true".into())]
+        );
+        assert!(args(&["q15", "--set", "no-value"]).is_err());
         assert!(args(&["--all"]).unwrap().all);
         assert!(args(&[]).unwrap_err().contains("name a query"));
         assert!(

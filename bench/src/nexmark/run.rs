@@ -83,12 +83,13 @@ impl Outcome {
     }
 }
 
-/// Runs `item` (a query name or [`CEILING`]) from the suite in `dir`.
+/// Runs `item` (a query name or [`CEILING`]) from the suite in `dir`, with
+/// the session options `settings`.
 pub async fn run_item(
     item: &str,
     dir: &Path,
     params: &Params,
-    parallelism: Option<usize>,
+    settings: &[(String, String)],
     timeout: Duration,
 ) -> Outcome {
     let probe = Arc::new(Probe::default());
@@ -101,8 +102,8 @@ pub async fn run_item(
     let fail = |m: String| Outcome::failed(item, params.events, m);
 
     let mut setup = String::new();
-    if let Some(p) = parallelism {
-        setup.push_str(&format!("SET 'parallelism.default' = '{p}';\n"));
+    for (key, value) in settings {
+        setup.push_str(&format!("SET '{key}' = '{value}';\n"));
     }
     match source_ddl(dir, params) {
         Ok(ddl) => setup.push_str(&ddl),
@@ -252,12 +253,19 @@ mod tests {
     async fn runs_the_ceiling_and_a_query() {
         let dir = suite("sql-examples/nexmark");
         let timeout = Duration::from_secs(120);
-        let ceiling = run_item(CEILING, &dir, &params(), None, timeout).await;
+        let ceiling = run_item(CEILING, &dir, &params(), &[], timeout).await;
         assert_eq!(ceiling.status, Status::Ok, "{ceiling:?}");
         assert_eq!(ceiling.rows_out, 2000);
         assert!(ceiling.first_output_secs.is_some() && ceiling.cpu_secs > 0.0);
 
-        let q0 = run_item("q0", &dir, &params(), Some(2), timeout).await;
+        let q0 = run_item(
+            "q0",
+            &dir,
+            &params(),
+            &[("parallelism.default".into(), "2".into())],
+            timeout,
+        )
+        .await;
         assert_eq!(q0.status, Status::Ok, "{q0:?}");
         // q0 passes every bid through: 46 of each 50 events.
         assert_eq!(q0.rows_out, 2000 / 50 * 46);

@@ -13,6 +13,7 @@ mod lower_over;
 mod lower_rank;
 mod lower_stateful;
 pub mod nodes;
+mod temporal;
 pub mod time_attr;
 mod upsert_key;
 pub mod window_tvf;
@@ -83,6 +84,7 @@ pub fn plan_query(
     registry: &ConnectorRegistry,
     state: &SessionState,
 ) -> Result<LogicalPlan> {
+    temporal::reject_table_versions(&query)?;
     let extra = hinted_tables(hints, catalog, registry, state)?;
     legacy_window::rewrite_group_windows(&mut query)?;
     sluice_udf::syntax::rewrite_query(&mut query);

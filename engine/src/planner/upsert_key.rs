@@ -28,10 +28,9 @@ impl StreamGraph {
         let input = |i: usize| node.inputs.get(i).copied();
         match &node.op {
             NodeOp::Source { .. } => match &node.changelog {
-                ChangelogMode::Upsert(names) => names
-                    .iter()
-                    .map(|n| node.schema.index_of(n).ok())
-                    .collect(),
+                ChangelogMode::Upsert(names) => {
+                    names.iter().map(|n| node.schema.index_of(n).ok()).collect()
+                }
                 _ => None,
             },
             // The group keys lead the output.

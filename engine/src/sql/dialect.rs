@@ -65,6 +65,11 @@ impl Dialect for FlinkDialect {
         ch.is_alphanumeric() || ch == '_' || ch == '$'
     }
 
+    /// `FOR SYSTEM_TIME AS OF` (temporal and lookup joins).
+    fn supports_table_versioning(&self) -> bool {
+        true
+    }
+
     fn supports_filter_during_aggregation(&self) -> bool {
         true
     }

@@ -5,7 +5,7 @@ mod ast;
 mod complete;
 mod ddl;
 mod dialect;
-mod error;
+pub(crate) mod error;
 mod function_ddl;
 mod hints;
 mod parser;

@@ -228,10 +228,11 @@ impl Operator for TopNOperator {
         let sort_keys = self.order.convert_columns(&order_cols)?;
         let values = value_columns(&self.spec);
         let full = self.rows.convert_columns(&batch.columns()[..values])?;
-        let kinds = self
-            .spec
-            .input_updating
-            .then(|| batch.column(batch.num_columns() - 1).as_primitive::<Int8Type>());
+        let kinds = self.spec.input_updating.then(|| {
+            batch
+                .column(batch.num_columns() - 1)
+                .as_primitive::<Int8Type>()
+        });
         let mut o = Out::default();
         for (r, g) in grouped.group_of_row.iter().enumerate() {
             let retract = kinds.is_some_and(|k| {
@@ -239,7 +240,13 @@ impl Operator for TopNOperator {
                 k == RowKind::UpdateBefore as i8 || k == RowKind::Delete as i8
             });
             let key = &grouped.keys[*g as usize];
-            self.apply(key, sort_keys.row(r).data(), full.row(r).data(), retract, &mut o);
+            self.apply(
+                key,
+                sort_keys.row(r).data(),
+                full.row(r).data(),
+                retract,
+                &mut o,
+            );
         }
         if o.rows.is_empty() {
             return Ok(());
