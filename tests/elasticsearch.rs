@@ -336,6 +336,7 @@ fn writer(es: &EsServer, options: &[(&str, &str)]) -> Box<dyn SinkWriter> {
             physical_schema: schema,
             metadata_columns: &[],
             primary_key: &["id".to_string()],
+            partition_keys: &[],
             options: &mut opts,
         })
         .expect("valid table")

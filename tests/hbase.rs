@@ -249,6 +249,7 @@ fn writer(hb: &HBaseServer, options: &[(&str, &str)]) -> Box<dyn SinkWriter> {
             ])),
             metadata_columns: &[],
             primary_key: &[],
+            partition_keys: &[],
             options: &mut opts,
         })
         .expect("valid table")

@@ -127,18 +127,11 @@ async fn the_bid_view_reads_the_reference_bids() {
 
 /// Queries that fail today with an error other than "not supported yet",
 /// each a gap outside the nexmark connector: (query, error, why).
-const KNOWN_GAPS: &[(u32, &str, &str)] = &[
-    (
-        6,
-        "No field named rownum",
-        "the query filters on a SELECT alias; Flink rejects it too",
-    ),
-    (
-        10,
-        "unsupported options",
-        "the filesystem sink has no partition commit yet",
-    ),
-];
+const KNOWN_GAPS: &[(u32, &str, &str)] = &[(
+    6,
+    "No field named rownum",
+    "the query filters on a SELECT alias; Flink rejects it too",
+)];
 
 /// Every query of the suite, over a few events: it runs to the end, or it
 /// fails saying what is not supported yet. Prints which is which.

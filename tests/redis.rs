@@ -239,6 +239,7 @@ fn writer(fields: Vec<Field>, options: &[(&str, &str)]) -> Box<dyn SinkWriter> {
             physical_schema: Arc::new(Schema::new(fields)),
             metadata_columns: &[],
             primary_key: &[],
+            partition_keys: &[],
             options: &mut opts,
         })
         .expect("valid table")

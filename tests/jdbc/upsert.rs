@@ -88,6 +88,7 @@ fn open_writer(
             physical_schema: schema(),
             metadata_columns: &[],
             primary_key: &pk,
+            partition_keys: &[],
             options: &mut opts,
         })
         .expect("valid table");

@@ -114,6 +114,7 @@ mod tests {
             physical_schema: Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true)])),
             metadata_columns: &[],
             primary_key: &[],
+            partition_keys: &[],
             options: &mut opts,
         })
     }

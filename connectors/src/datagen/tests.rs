@@ -27,6 +27,7 @@ fn source(fields: Vec<Field>, options: &[(&str, &str)]) -> Result<Arc<dyn Source
         physical_schema: Arc::new(Schema::new(fields)),
         metadata_columns: &[],
         primary_key: &[],
+        partition_keys: &[],
         options: &mut opts,
     })?;
     Ok(table.source().expect("datagen is a source"))

@@ -6,17 +6,26 @@
 //! `source.monitor-interval` (continuous monitoring: not supported yet),
 //! `sink.rolling-policy.file-size` (128mb), `sink.rolling-policy.rollover-interval`
 //! (30 min), `sink.rolling-policy.inactivity-interval` (off),
-//! `sink.rolling-policy.check-interval` (1 min), `partition.default-name`
-//! (accepted: partitioned tables are not supported yet), `sink.parallelism`.
+//! `sink.rolling-policy.check-interval` (1 min), `sink.parallelism`.
+//!
+//! `PARTITIONED BY (k, ..)` tables are written into and read from `k=v/`
+//! directories (see [`partition`]), `partition.default-name`
+//! (`__DEFAULT_PARTITION__`) naming NULL values; partitions are committed
+//! with a success file as [`commit`] describes.
 //!
 //! Metadata keys: `file.path`, `file.name`, `file.size`,
 //! `file.modification-time`.
 
+mod commit;
 mod listing;
 mod metadata;
+mod partition;
 mod sink;
 mod source;
+mod writer;
 
+#[cfg(test)]
+mod partition_tests;
 #[cfg(test)]
 mod tests;
 
@@ -28,8 +37,10 @@ use sluice_engine::connector::{Connector, ConnectorTable, SinkTable, SourceTable
 use sluice_engine::{Result, SluiceError};
 
 use crate::formats;
+use commit::CommitPolicy;
 use metadata::FileMetadata;
-pub use sink::{FilesystemSink, RollingPolicy};
+use partition::Partitioning;
+pub use sink::{FilesystemSink, RollingPolicy, SinkPartitions};
 pub use source::FilesystemSource;
 
 /// Flink's default `sink.rolling-policy.file-size`: 128 MiB.
@@ -64,9 +75,13 @@ impl Connector for FilesystemConnector {
         "filesystem"
     }
 
+    fn supports_partitioning(&self) -> bool {
+        true
+    }
+
     fn create(&self, ctx: TableContext<'_>) -> Result<Arc<dyn ConnectorTable>> {
         let opts = ctx.options;
-        let path = PathBuf::from(opts.required("path")?);
+        let path = local_path(&opts.required("path")?).map_err(|m| opts.error("path", m))?;
         let format_name = opts.required("format")?;
         if let Some(interval) = opts.string("source.monitor-interval") {
             return Err(SluiceError::not_supported(format!(
@@ -90,14 +105,29 @@ impl Connector for FilesystemConnector {
                 .duration("sink.rolling-policy.check-interval")?
                 .unwrap_or(DEFAULT_CHECK_INTERVAL),
         };
-        // Accepted for DDL compatibility; PARTITIONED BY tables are not
-        // supported yet, so there is never a partition to name.
-        opts.string("partition.default-name");
+        let default_name = opts
+            .string("partition.default-name")
+            .unwrap_or_else(|| partition::DEFAULT_PARTITION_NAME.to_string());
+        let partitioning = if ctx.partition_keys.is_empty() {
+            None
+        } else {
+            Some(Partitioning::new(
+                &ctx.physical_schema,
+                ctx.partition_keys,
+                default_name,
+            )?)
+        };
+        let commit = CommitPolicy::from_options(opts, partitioning.is_some())?;
+        // The files hold every physical column but the partition columns.
+        let file_schema = match &partitioning {
+            None => ctx.physical_schema.clone(),
+            Some(p) => Arc::new(ctx.physical_schema.project(&p.file_columns)?),
+        };
         let parallelism = opts.parse::<usize>("sink.parallelism", "a positive integer")?;
         if parallelism == Some(0) {
             return Err(opts.error("sink.parallelism", "expected a positive integer, got '0'"));
         }
-        let format = formats::format_for(&format_name, opts, &ctx.physical_schema)?;
+        let format = formats::format_for(&format_name, opts, &file_schema)?;
 
         let metadata = ctx
             .metadata_columns
@@ -115,6 +145,7 @@ impl Connector for FilesystemConnector {
             ctx.physical_schema.clone(),
             metadata,
             &metadata_names,
+            partitioning.clone(),
         );
         let sink = FilesystemSink::new(
             path,
@@ -123,10 +154,39 @@ impl Connector for FilesystemConnector {
             ctx.metadata_columns,
             policy,
             parallelism,
+            SinkPartitions {
+                partitioning,
+                commit,
+            },
         );
         Ok(Arc::new(FilesystemTable {
             source: Arc::new(source),
             sink: Arc::new(sink),
         }))
+    }
+}
+
+/// The local path a `path` option names: a plain path or a `file:` URI
+/// (`file:///tmp/x`, as Flink users write them). Other file systems (HDFS,
+/// S3, ..) are refused by name.
+fn local_path(path: &str) -> std::result::Result<PathBuf, String> {
+    if let Some(rest) = path.strip_prefix("file://") {
+        return match rest.strip_prefix("localhost") {
+            Some(p) if p.starts_with('/') => Ok(PathBuf::from(p)),
+            _ if rest.starts_with('/') => Ok(PathBuf::from(rest)),
+            _ => Err(format!(
+                "'{path}' is not a local file URI (file:///absolute/path)"
+            )),
+        };
+    }
+    if let Some(rest) = path.strip_prefix("file:") {
+        return Ok(PathBuf::from(rest));
+    }
+    match path.split_once("://") {
+        Some((scheme, _)) if !scheme.contains('/') => Err(format!(
+            "not supported yet: the '{scheme}' file system ('{path}'); local paths and \
+             file:// URIs work"
+        )),
+        _ => Ok(PathBuf::from(path)),
     }
 }

@@ -1,26 +1,27 @@
 //! The filesystem sink: each instance writes rolling part files into the
-//! table's directory, named like Flink's `part-<uuid>-<instance>-<counter>`
-//! plus the format's extension. A file is written as a hidden
-//! `.part-….inprogress` file (so readers of the directory skip it) and renamed
-//! to its final name when it rolls: when it reaches
+//! table's directory (into `k=v/` partition directories for a `PARTITIONED
+//! BY` table, one open file per partition), named like Flink's
+//! `part-<uuid>-<instance>-<counter>` plus the format's extension. A file is
+//! written as a hidden `.part-….inprogress` file (so readers of the directory
+//! skip it) and renamed to its final name when it rolls: when it reaches
 //! `sink.rolling-policy.file-size`, when `rollover-interval` has passed since
 //! it was opened or `inactivity-interval` since its last write (checked on
-//! every write and flush), and at end of input.
+//! every write and flush), when its partition is committed, and at end of
+//! input.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_trait::async_trait;
-use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use sluice_engine::connector::{MetadataColumn, SinkContext, SinkTable, SinkWriter};
 use sluice_engine::{Result, SluiceError};
-use tokio::io::AsyncWriteExt;
 
-use crate::ConnectorError;
-use crate::formats::{Format, RecordEncoder};
+use super::commit::CommitPolicy;
+use super::partition::Partitioning;
+use super::writer::PartWriter;
+use crate::formats::Format;
 
 /// When a part file is finished and a new one started.
 #[derive(Debug, Clone)]
@@ -47,9 +48,18 @@ pub struct FilesystemSink {
     persisted_metadata: Vec<String>,
     policy: RollingPolicy,
     parallelism: Option<usize>,
+    partitioning: Option<Arc<Partitioning>>,
+    commit: Option<CommitPolicy>,
     /// One random id per job, shared by its instances, so part files of one
     /// job group together and never collide with another job's.
     job_ids: Mutex<HashMap<String, String>>,
+}
+
+/// How a sink lays out and commits partitions.
+#[derive(Debug, Clone, Default)]
+pub struct SinkPartitions {
+    pub partitioning: Option<Partitioning>,
+    pub commit: Option<CommitPolicy>,
 }
 
 impl FilesystemSink {
@@ -60,6 +70,7 @@ impl FilesystemSink {
         metadata: &[MetadataColumn],
         policy: RollingPolicy,
         parallelism: Option<usize>,
+        partitions: SinkPartitions,
     ) -> Self {
         let persisted: Vec<&MetadataColumn> = metadata.iter().filter(|m| !m.is_virtual).collect();
         let mut fields: Vec<Field> = physical
@@ -79,6 +90,8 @@ impl FilesystemSink {
             persisted_metadata: persisted.iter().map(|m| m.name.clone()).collect(),
             policy,
             parallelism,
+            partitioning: partitions.partitioning.map(Arc::new),
+            commit: partitions.commit,
             job_ids: Mutex::new(HashMap::new()),
         }
     }
@@ -122,6 +135,15 @@ impl SinkTable for FilesystemSink {
                  declare it VIRTUAL to exclude it from INSERT"
             )));
         }
+        if self.commit.is_some() && ctx.parallelism > 1 {
+            // Each instance would commit on its own, so a success file could
+            // appear while another instance still writes the partition.
+            return Err(SluiceError::not_supported(format!(
+                "partition commit with {} parallel sink instances; set \
+                 'sink.parallelism' = '1'",
+                ctx.parallelism
+            )));
+        }
         Ok(Box::new(PartWriter {
             dir: self.dir.clone(),
             prefix: format!("part-{}-{}-", self.job_uuid(&ctx.job_id), ctx.instance),
@@ -129,142 +151,14 @@ impl SinkTable for FilesystemSink {
             counter: 0,
             encoder: self.format.encoder()?,
             policy: self.policy.clone(),
-            current: None,
+            partitioning: self.partitioning.clone(),
+            commit: self.commit.clone(),
+            open: HashMap::new(),
+            uncommitted: HashMap::new(),
+            created_dirs: HashSet::new(),
+            watermark: None,
             buf: Vec::new(),
-            dir_checked: false,
+            path: String::new(),
         }))
-    }
-}
-
-/// The part file being written.
-struct InProgress {
-    file: tokio::fs::File,
-    temp: PathBuf,
-    target: PathBuf,
-    size: u64,
-    opened: Instant,
-    last_write: Instant,
-}
-
-/// One instance of the filesystem sink.
-struct PartWriter {
-    dir: PathBuf,
-    /// `part-<uuid>-<instance>-`.
-    prefix: String,
-    extension: &'static str,
-    /// Number of the next part file.
-    counter: u64,
-    encoder: Box<dyn RecordEncoder>,
-    policy: RollingPolicy,
-    current: Option<InProgress>,
-    /// Reused encoding buffer.
-    buf: Vec<u8>,
-    dir_checked: bool,
-}
-
-impl PartWriter {
-    async fn open_part(&mut self) -> Result<InProgress> {
-        if !self.dir_checked {
-            tokio::fs::create_dir_all(&self.dir).await.map_err(|e| {
-                ConnectorError::io(format!("creating directory {}", self.dir.display()), e)
-            })?;
-            self.dir_checked = true;
-        }
-        let name = format!("{}{}{}", self.prefix, self.counter, self.extension);
-        self.counter += 1;
-        let target = self.dir.join(&name);
-        let temp = self.dir.join(format!(".{name}.inprogress"));
-        let file = tokio::fs::File::create(&temp)
-            .await
-            .map_err(|e| ConnectorError::io(format!("creating {}", temp.display()), e))?;
-        let now = Instant::now();
-        Ok(InProgress {
-            file,
-            temp,
-            target,
-            size: 0,
-            opened: now,
-            last_write: now,
-        })
-    }
-
-    /// True when the time-based rolling conditions hold for `part`.
-    fn time_to_roll(&self, part: &InProgress) -> bool {
-        part.opened.elapsed() >= self.policy.rollover_interval
-            || self
-                .policy
-                .inactivity_interval
-                .is_some_and(|i| part.last_write.elapsed() >= i)
-    }
-
-    /// Finishes the current part file: durable, then visible under its name.
-    async fn roll(&mut self) -> Result<()> {
-        let Some(mut part) = self.current.take() else {
-            return Ok(());
-        };
-        let what = format!("finishing part file {}", part.target.display());
-        part.file
-            .flush()
-            .await
-            .map_err(|e| ConnectorError::io(what.clone(), e))?;
-        part.file
-            .sync_all()
-            .await
-            .map_err(|e| ConnectorError::io(what.clone(), e))?;
-        drop(part.file);
-        tokio::fs::rename(&part.temp, &part.target)
-            .await
-            .map_err(|e| ConnectorError::io(what, e))?;
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl SinkWriter for PartWriter {
-    async fn write(&mut self, batch: RecordBatch) -> Result<()> {
-        if batch.num_rows() == 0 {
-            return Ok(());
-        }
-        self.buf.clear();
-        self.encoder.encode(&batch, &mut self.buf)?;
-        if self.current.as_ref().is_some_and(|p| self.time_to_roll(p)) {
-            self.roll().await?;
-        }
-        let mut part = match self.current.take() {
-            Some(p) => p,
-            None => self.open_part().await?,
-        };
-        let written = part.file.write_all(&self.buf).await;
-        written.map_err(|e| ConnectorError::io(format!("writing {}", part.temp.display()), e))?;
-        part.size += self.buf.len() as u64;
-        part.last_write = Instant::now();
-        let full = part.size >= self.policy.file_size;
-        self.current = Some(part);
-        if full {
-            self.roll().await?;
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> Result<()> {
-        if self.current.as_ref().is_some_and(|p| self.time_to_roll(p)) {
-            return self.roll().await;
-        }
-        if let Some(part) = self.current.as_mut() {
-            let what = format!("flushing {}", part.temp.display());
-            part.file
-                .flush()
-                .await
-                .map_err(|e| ConnectorError::io(what.clone(), e))?;
-            part.file
-                .sync_data()
-                .await
-                .map_err(|e| ConnectorError::io(what, e))?;
-        }
-        Ok(())
-    }
-
-    async fn finish(&mut self) -> Result<()> {
-        self.roll().await
     }
 }

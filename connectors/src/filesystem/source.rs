@@ -1,7 +1,8 @@
 //! The bounded filesystem source. Each instance takes every P-th file of the
 //! sorted listing (file i → instance i % P), reads it in chunks of a few MiB
 //! cut at record boundaries (the format decides where those are), decodes
-//! each chunk in one vectorized pass, appends the metadata columns and ends
+//! each chunk in one vectorized pass, appends the metadata columns (and, for
+//! a partitioned table, the partition columns its directory names) and ends
 //! when its files are done.
 
 use std::collections::VecDeque;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use sluice_engine::connector::{ScanContext, SourceReader, SourceTable};
 use sluice_engine::runtime::OperatorMetrics;
 use sluice_engine::{Result, SluiceError};
@@ -18,6 +19,7 @@ use tokio::io::AsyncReadExt;
 
 use super::listing::{FileEntry, list_files};
 use super::metadata::FileMetadata;
+use super::partition::{Partitioning, constant_column};
 use crate::ConnectorError;
 use crate::formats::lines::count_newlines;
 use crate::formats::{Format, RecordDecoder, RecordLocation};
@@ -35,6 +37,7 @@ pub struct FilesystemSource {
     schema: SchemaRef,
     physical_len: usize,
     metadata: Vec<FileMetadata>,
+    partitioning: Option<Arc<Partitioning>>,
     chunk_size: usize,
 }
 
@@ -45,6 +48,7 @@ impl FilesystemSource {
         physical: SchemaRef,
         metadata: Vec<FileMetadata>,
         metadata_names: &[String],
+        partitioning: Option<Partitioning>,
     ) -> Self {
         let mut fields: Vec<Field> = physical
             .fields()
@@ -63,6 +67,7 @@ impl FilesystemSource {
             schema: Arc::new(Schema::new(fields)),
             physical_len: physical.fields().len(),
             metadata,
+            partitioning: partitioning.map(Arc::new),
             chunk_size: CHUNK_SIZE,
         }
     }
@@ -82,6 +87,9 @@ enum Output {
     Decoded(usize),
     /// A metadata column, constant per file.
     Metadata(FileMetadata),
+    /// The partition column `.0` (index into the partition keys), constant
+    /// per file, of type `.1`.
+    Partition(usize, DataType),
 }
 
 impl SourceTable for FilesystemSource {
@@ -98,19 +106,36 @@ impl SourceTable for FilesystemSource {
             Some(p) => p.clone(),
             None => (0..self.schema.fields().len()).collect(),
         };
-        // The decoder reads each projected physical column once, in table order.
+        // Where each physical column is in the files (partition columns
+        // are not: their directories name them).
+        let in_file = |i: usize| match &self.partitioning {
+            None => Some(i),
+            Some(p) => p.file_columns.iter().position(|c| *c == i),
+        };
+        // The decoder reads each projected file column once, in file order.
         let mut physical: Vec<usize> = projection
             .iter()
-            .copied()
-            .filter(|i| *i < self.physical_len)
+            .filter(|i| **i < self.physical_len)
+            .filter_map(|i| in_file(*i))
             .collect();
         physical.sort_unstable();
         physical.dedup();
         let plan = projection
             .iter()
-            .map(|i| match physical.binary_search(i) {
-                Ok(pos) => Ok(Output::Decoded(pos)),
-                Err(_) => self
+            .map(|&i| match (i < self.physical_len).then(|| in_file(i)) {
+                Some(Some(f)) => Ok(Output::Decoded(
+                    physical.binary_search(&f).expect("projected above"),
+                )),
+                Some(None) => {
+                    let keys = self.partitioning.as_ref().map_or(&[][..], |p| &p.keys[..]);
+                    let k = keys
+                        .iter()
+                        .position(|(_, c)| *c == i)
+                        .expect("a partition column");
+                    let data_type = self.schema.field(i).data_type().clone();
+                    Ok(Output::Partition(k, data_type))
+                }
+                None => self
                     .metadata
                     .get(i - self.physical_len)
                     .cloned()
@@ -121,6 +146,7 @@ impl SourceTable for FilesystemSource {
         let decoder = self.format.decoder(Some(&physical), ctx.batch_size)?;
         Ok(Box::new(FilesystemReader {
             root: self.path.clone(),
+            partitioning: self.partitioning.clone(),
             schema: ctx.project_schema(&self.schema)?,
             plan,
             decoder,
@@ -146,11 +172,14 @@ struct OpenFile {
     eof: bool,
     /// `file <path>`, for error messages.
     description: String,
+    /// The partition values its directories name (partitioned tables).
+    partition: Vec<Option<String>>,
 }
 
 /// One instance of the filesystem source.
 struct FilesystemReader {
     root: PathBuf,
+    partitioning: Option<Arc<Partitioning>>,
     schema: SchemaRef,
     plan: Vec<Output>,
     decoder: Box<dyn RecordDecoder>,
@@ -207,15 +236,19 @@ impl FilesystemReader {
         Ok(())
     }
 
-    /// Adds the metadata columns in projection order.
-    fn assemble(&self, decoded: RecordBatch, file: &FileEntry) -> Result<RecordBatch> {
+    /// Adds the metadata and partition columns in projection order.
+    fn assemble(&self, decoded: RecordBatch, file: &OpenFile) -> Result<RecordBatch> {
         let rows = decoded.num_rows();
         let columns = self
             .plan
             .iter()
             .map(|o| match o {
                 Output::Decoded(pos) => Ok(decoded.column(*pos).clone()),
-                Output::Metadata(m) => m.column(file, rows),
+                Output::Metadata(m) => m.column(&file.entry, rows),
+                Output::Partition(k, data_type) => {
+                    constant_column(file.partition[*k].as_deref(), data_type, rows)
+                        .map_err(|e| SluiceError::execution(format!("{}: {e}", file.description)))
+                }
             })
             .collect::<Result<Vec<ArrayRef>>>()?;
         Ok(RecordBatch::try_new_with_options(
@@ -239,7 +272,7 @@ impl FilesystemReader {
             f.buf.drain(..complete);
             for batch in batches {
                 if batch.num_rows() > 0 {
-                    let batch = self.assemble(batch, &f.entry)?;
+                    let batch = self.assemble(batch, &f)?;
                     self.pending.push_back(batch);
                 }
             }
@@ -266,6 +299,14 @@ impl SourceReader for FilesystemReader {
                         return Ok(None);
                     };
                     let description = format!("file {}", entry.path.display());
+                    let partition = match &self.partitioning {
+                        None => Vec::new(),
+                        Some(p) => {
+                            let relative =
+                                entry.path.strip_prefix(&self.root).unwrap_or(&entry.path);
+                            p.values_of(&relative.to_string_lossy())?
+                        }
+                    };
                     let file = tokio::fs::File::open(&entry.path)
                         .await
                         .map_err(|e| ConnectorError::io(format!("opening {description}"), e))?;
@@ -276,6 +317,7 @@ impl SourceReader for FilesystemReader {
                         next_line: 1,
                         eof: false,
                         description,
+                        partition,
                     }
                 }
             };

@@ -36,6 +36,7 @@ fn create_with(
         physical_schema: physical(),
         metadata_columns: metadata,
         primary_key: &[],
+        partition_keys: &[],
         options: &mut options,
     })?;
     options.finish("filesystem")?;
@@ -237,6 +238,7 @@ async fn source_reads_small_chunks_and_names_bad_lines() {
         physical(),
         Vec::new(),
         &[],
+        None,
     )
     .with_chunk_size(7);
     let mut reader = source.open(scan_ctx(0, 1, Some(vec![0]))).unwrap();
@@ -326,6 +328,16 @@ fn option_errors() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("missing required option 'path'"), "{err}");
+
+    // file: URIs are local paths; other file systems are named.
+    assert!(create_with(&[("path", "file:///tmp/x"), ("format", "json")], &[]).is_ok());
+    let err = create_with(&[("path", "s3://bucket/x"), ("format", "json")], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("option 'path'") && err.contains("'s3' file system"),
+        "{err}"
+    );
 
     let err = create_with(&[("path", "/tmp/x"), ("format", "xml")], &[])
         .unwrap_err()

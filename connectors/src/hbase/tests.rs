@@ -50,6 +50,7 @@ fn create(
         physical_schema: schema,
         metadata_columns: &[],
         primary_key: &pk,
+        partition_keys: &[],
         options: &mut opts,
     })
 }

@@ -26,6 +26,7 @@ fn create(
         physical_schema: Arc::new(Schema::new(fields)),
         metadata_columns: &[],
         primary_key: &pk,
+        partition_keys: &[],
         options: &mut opts,
     })
 }

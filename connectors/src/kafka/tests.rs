@@ -63,6 +63,7 @@ fn open(
             physical_schema: schema,
             metadata_columns: &[],
             primary_key,
+            partition_keys: &[],
             options: &mut opts,
         })
         .expect("table");

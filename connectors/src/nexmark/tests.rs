@@ -32,6 +32,7 @@ fn source_with(schema: Arc<Schema>, options: &[(&str, &str)]) -> Result<Arc<dyn 
         physical_schema: schema,
         metadata_columns: &[],
         primary_key: &[],
+        partition_keys: &[],
         options: &mut opts,
     })?;
     Ok(table.source().expect("nexmark is a source"))

@@ -31,6 +31,7 @@ fn create(options: &[(&str, &str)]) -> sluice_engine::Result<Arc<dyn ConnectorTa
         physical_schema: Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true)])),
         metadata_columns: &[],
         primary_key: &[],
+        partition_keys: &[],
         options: &mut opts,
     })
 }

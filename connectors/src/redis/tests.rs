@@ -27,6 +27,7 @@ fn create(
         physical_schema: Arc::new(Schema::new(fields)),
         metadata_columns: &[],
         primary_key: &[],
+        partition_keys: &[],
         options: &mut opts,
     })
 }

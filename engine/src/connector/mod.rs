@@ -41,6 +41,10 @@ pub struct TableContext<'a> {
     pub metadata_columns: &'a [MetadataColumn],
     /// `PRIMARY KEY (..) NOT ENFORCED` column names, empty when none.
     pub primary_key: &'a [String],
+    /// `PARTITIONED BY (..)` column names (physical columns), empty when
+    /// none. Only a connector whose [`Connector::supports_partitioning`]
+    /// says so ever sees any.
+    pub partition_keys: &'a [String],
     /// The WITH options minus `connector`; take every key you understand.
     pub options: &'a mut ConnectorOptions,
 }
@@ -68,6 +72,12 @@ pub trait Connector: Send + Sync + Debug {
     fn name(&self) -> &'static str;
     /// Validates the options (taking each key it knows) and builds the table.
     fn create(&self, ctx: TableContext<'_>) -> Result<Arc<dyn ConnectorTable>>;
+    /// Whether `PARTITIONED BY` means something to this connector. Others
+    /// refuse it at CREATE TABLE rather than ignore it (as Flink refuses it
+    /// for a sink without partition support).
+    fn supports_partitioning(&self) -> bool {
+        false
+    }
 }
 
 /// A validated table: it may be readable, writable, or both.

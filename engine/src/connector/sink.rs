@@ -54,6 +54,12 @@ pub trait SinkWriter: Send {
     fn flush_deadline(&self) -> Option<tokio::time::Instant> {
         None
     }
+    /// The event-time watermark reached the sink (epoch ms): a sink that
+    /// commits by event time (the filesystem's partition-time commit)
+    /// acts on it.
+    async fn on_watermark(&mut self, _watermark: i64) -> Result<()> {
+        Ok(())
+    }
     /// End of input: flush and release resources.
     async fn finish(&mut self) -> Result<()>;
 }

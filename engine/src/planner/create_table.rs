@@ -134,11 +134,26 @@ pub fn create_table(
         })
         .collect();
     let meta = metadata_columns(&columns);
+    let partition_keys: Vec<String> = ct.partitioned_by.iter().map(|i| i.value.clone()).collect();
+    if !partition_keys.is_empty() && !connector.supports_partitioning() {
+        return Err(err(format!(
+            "PARTITIONED BY ({}): connector '{connector_name}' does not support partitioned tables",
+            partition_keys.join(", ")
+        )));
+    }
+    for key in &partition_keys {
+        if !physical.iter().any(|f| f.name() == key) {
+            return Err(err(format!(
+                "PARTITIONED BY: '{key}' is not a physical column of the table"
+            )));
+        }
+    }
     let connector_table = connector.create(TableContext {
         table_name: &name,
         physical_schema: Arc::new(datafusion::arrow::datatypes::Schema::new(physical)),
         metadata_columns: &meta,
         primary_key: &primary_key,
+        partition_keys: &partition_keys,
         options: &mut connector_options,
     })?;
     connector_options.finish(&connector_name)?;

@@ -187,7 +187,12 @@ impl ChainTask {
                         return Ok(false);
                     }
                 }
-                Event::Watermark(w) => self.broadcast(Message::Watermark(Watermark(w))).await,
+                Event::Watermark(w) => {
+                    if let Tail::Sink { writer, .. } = &mut self.tail {
+                        writer.on_watermark(w).await?;
+                    }
+                    self.broadcast(Message::Watermark(Watermark(w))).await
+                }
                 Event::Idle => self.broadcast(Message::Idle).await,
             }
         }
