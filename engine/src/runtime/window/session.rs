@@ -100,26 +100,57 @@ impl Operator for SessionWindowOperator {
             let end = ends.value(row);
             let start = end - self.gap;
             let key = &grouped.keys[*g as usize];
-            let list = self.sessions.entry(key.clone()).or_default();
-            let (overlapping, rest): (Vec<Session>, Vec<Session>) =
-                list.drain(..).partition(|s| s.start < end && start < s.end);
-            *list = rest;
-            if overlapping.is_empty() && end - 1 <= self.watermark {
-                late += 1;
-                continue;
+            if !self.sessions.contains_key(key) {
+                self.sessions.insert(key.clone(), Vec::new());
             }
-            let mut merged = Session {
-                start,
-                end,
-                accs: self.spec.calls.accumulators()?,
-            };
-            for mut s in overlapping {
-                merged.start = merged.start.min(s.start);
-                merged.end = merged.end.max(s.end);
-                merge_states(&mut merged.accs, &mut s.accs)?;
+            let list = self.sessions.get_mut(key).expect("inserted above");
+            let overlaps = |s: &Session| s.start < end && start < s.end;
+            let mut hits = list.iter().enumerate().filter(|(_, s)| overlaps(s));
+            let first = hits.next().map(|(i, _)| i);
+            let more = hits.next().is_some();
+            match (first, more) {
+                (None, _) if end - 1 <= self.watermark => {
+                    late += 1;
+                    if list.is_empty() {
+                        self.sessions.remove(key);
+                    }
+                }
+                (None, _) => {
+                    let mut session = Session {
+                        start,
+                        end,
+                        accs: self.spec.calls.accumulators()?,
+                    };
+                    inputs.apply(&mut session.accs, row, 1, false)?;
+                    list.push(session);
+                }
+                // The usual case, a row extending its key's one open
+                // session: update it in place, no merge.
+                (Some(i), false) => {
+                    let s = &mut list[i];
+                    s.start = s.start.min(start);
+                    s.end = s.end.max(end);
+                    inputs.apply(&mut s.accs, row, 1, false)?;
+                }
+                // A bridging row: merge every session it touches.
+                (Some(_), true) => {
+                    let (overlapping, rest): (Vec<Session>, Vec<Session>) =
+                        list.drain(..).partition(overlaps);
+                    *list = rest;
+                    let mut merged = Session {
+                        start,
+                        end,
+                        accs: self.spec.calls.accumulators()?,
+                    };
+                    for mut s in overlapping {
+                        merged.start = merged.start.min(s.start);
+                        merged.end = merged.end.max(s.end);
+                        merge_states(&mut merged.accs, &mut s.accs)?;
+                    }
+                    inputs.apply(&mut merged.accs, row, 1, false)?;
+                    list.push(merged);
+                }
             }
-            inputs.apply(&mut merged.accs, row, 1, false)?;
-            self.sessions.entry(key.clone()).or_default().push(merged);
         }
         if late > 0 {
             self.metrics.add_late_dropped(late);
