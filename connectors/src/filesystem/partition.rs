@@ -8,7 +8,7 @@
 use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::ScalarValue;
-use sluice_engine::display::format_value;
+use sluice_engine::display::{DisplayStyle, ValueFormatter};
 use sluice_engine::{Result, SluiceError};
 
 /// Flink's default `partition.default-name`.
@@ -43,25 +43,22 @@ impl Partitioning {
         })
     }
 
-    /// Appends row `row`'s partition path (`k1=v1/k2=v2`) to `out`.
-    pub fn write_path(&self, columns: &[ArrayRef], row: usize, out: &mut String) {
-        for (i, (name, col)) in self.keys.iter().enumerate() {
-            if i > 0 {
-                out.push('/');
-            }
-            escape_into(name, out);
-            out.push('=');
-            let column = &columns[*col];
-            let value = if column.is_null(row) {
-                String::new()
-            } else {
-                format_value(column.as_ref(), row)
-            };
-            if value.is_empty() {
-                out.push_str(&self.default_name);
-            } else {
-                escape_into(&value, out);
-            }
+    /// Renders the partition paths of a batch with `columns` (the table's
+    /// physical columns), row by row.
+    pub fn paths<'a>(&'a self, columns: &'a [ArrayRef]) -> PathRenderer<'a> {
+        let keys = self
+            .keys
+            .iter()
+            .map(|(name, col)| {
+                let column = columns[*col].as_ref();
+                let formatter = ValueFormatter::new(column, DisplayStyle::SqlClient);
+                (name.as_str(), column, formatter)
+            })
+            .collect();
+        PathRenderer {
+            keys,
+            default_name: &self.default_name,
+            value: String::new(),
         }
     }
 
@@ -92,6 +89,36 @@ impl Partitioning {
                 })
             })
             .collect()
+    }
+}
+
+/// Renders partition paths; its value formatters are built once per batch.
+pub struct PathRenderer<'a> {
+    keys: Vec<(&'a str, &'a dyn Array, ValueFormatter<'a>)>,
+    default_name: &'a str,
+    /// Reused buffer for one unescaped value.
+    value: String,
+}
+
+impl PathRenderer<'_> {
+    /// Appends row `row`'s partition path (`k1=v1/k2=v2`) to `out`.
+    pub fn write(&mut self, row: usize, out: &mut String) {
+        for (i, (name, column, formatter)) in self.keys.iter().enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            escape_into(name, out);
+            out.push('=');
+            self.value.clear();
+            if !column.is_null(row) {
+                formatter.write(&mut self.value, row);
+            }
+            if self.value.is_empty() {
+                out.push_str(self.default_name);
+            } else {
+                escape_into(&self.value, out);
+            }
+        }
     }
 }
 

@@ -211,15 +211,20 @@ impl PartWriter {
         Ok(())
     }
 
-    /// Writes a partitioned batch: rows grouped by partition path, each
-    /// group's file columns into that partition's file.
-    async fn write_partitioned(&mut self, p: &Partitioning, batch: &RecordBatch) -> Result<()> {
+    /// The rows of `batch` grouped by partition path, in order of first
+    /// appearance.
+    fn group_by_partition(
+        &mut self,
+        p: &Partitioning,
+        batch: &RecordBatch,
+    ) -> Vec<(String, Vec<u32>)> {
         let mut groups: Vec<(String, Vec<u32>)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut last: Option<usize> = None;
+        let mut paths = p.paths(batch.columns());
         for row in 0..batch.num_rows() {
             self.path.clear();
-            p.write_path(batch.columns(), row, &mut self.path);
+            paths.write(row, &mut self.path);
             // Rows of one partition usually come in runs.
             let g = match last.filter(|&g| groups[g].0 == self.path) {
                 Some(g) => g,
@@ -231,6 +236,13 @@ impl PartWriter {
             groups[g].1.push(row as u32);
             last = Some(g);
         }
+        groups
+    }
+
+    /// Writes a partitioned batch: each partition's file columns into that
+    /// partition's file.
+    async fn write_partitioned(&mut self, p: &Partitioning, batch: &RecordBatch) -> Result<()> {
+        let groups = self.group_by_partition(p, batch);
         let files = batch.project(&p.file_columns)?;
         for (partition, rows) in groups {
             let rows = if rows.len() == batch.num_rows() {
