@@ -3,55 +3,21 @@
 //! instances; the suite's views read them; and every query of
 //! sql-examples/nexmark either runs or says what is not supported yet.
 
-use std::path::{Path, PathBuf};
-
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{Int32Type, Int64Type, TimestampMillisecondType};
-use datafusion::arrow::record_batch::RecordBatch;
 use sluice::{Sluice, StatementResult};
 
 mod nexmark_reference;
+mod nexmark_sql;
 mod udf_support;
 
 use nexmark_reference::{BASE, lines};
+use nexmark_sql::{ddl, read, select, select_rows};
 
 /// Where the test build of the example plugin (q14's `count_char`) is.
 fn plugin_dir() -> String {
     let lib = udf_support::plugin_library("my-udfs");
     lib.parent().expect("a directory").display().to_string()
-}
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-fn read(rel: &str) -> String {
-    std::fs::read_to_string(repo(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-}
-
-/// `sql-examples/nexmark/ddl.sql` with the given number of events.
-fn ddl(events: u64) -> String {
-    let ddl = read("sql-examples/nexmark/ddl.sql");
-    assert!(ddl.contains("'events.num' = '10000000'"));
-    ddl.replace(
-        "'events.num' = '10000000'",
-        &format!("'events.num' = '{events}'"),
-    )
-    .replace("'10000000'", "'10000'")
-}
-
-/// Runs `setup`, then the SELECT `query`, returning every batch.
-async fn select(sluice: &Sluice, setup: &str, query: &str) -> Vec<RecordBatch> {
-    sluice.execute_sql(setup).await.expect("setup runs");
-    let mut results = sluice.execute_sql(query).await.expect("query plans");
-    let Some(StatementResult::Query(mut q)) = results.pop() else {
-        panic!("a SELECT returns a query result");
-    };
-    let mut out = Vec::new();
-    while let Some(b) = q.batches.recv().await {
-        out.push(b.expect("query succeeds"));
-    }
-    out
 }
 
 const ALL_COLUMNS: &str = "SELECT event_type, person, auction, bid FROM datagen";
@@ -229,19 +195,4 @@ async fn q14_runs_with_the_plugin_count_char() {
             g[2]
         );
     }
-}
-
-/// Every row of a SELECT as formatted cells.
-async fn select_rows(sluice: &Sluice, setup: &str, query: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for b in select(sluice, setup, query).await {
-        for r in 0..b.num_rows() {
-            out.push(
-                (0..b.num_columns())
-                    .map(|c| sluice_engine::display::format_value(b.column(c).as_ref(), r))
-                    .collect(),
-            );
-        }
-    }
-    out
 }

@@ -30,8 +30,9 @@ pub fn flink_builtins() -> Vec<Arc<ScalarUDF>> {
     f
 }
 
-/// Every Flink aggregate built-in Sluice adds (`LISTAGG`, and
-/// `FIRST_VALUE`/`LAST_VALUE` with Flink's NULL-skipping semantics).
+/// Every Flink aggregate built-in Sluice adds (`LISTAGG`, `AVG` keeping an
+/// integer argument's type, and `FIRST_VALUE`/`LAST_VALUE` with Flink's
+/// NULL-skipping semantics).
 pub fn flink_aggregates() -> Vec<Arc<AggregateUDF>> {
     builtins::aggregate::functions()
 }
