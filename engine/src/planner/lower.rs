@@ -170,12 +170,9 @@ impl<'a> GraphBuilder<'a> {
     }
 
     pub(super) fn physical(&self, e: &Expr, schema: &DFSchema) -> Result<Arc<dyn PhysicalExpr>> {
-        Ok(create_physical_expr(
-            e,
-            schema,
-            &self.props,
-            &PhysicalPlanningContext::default(),
-        )?)
+        let expr =
+            create_physical_expr(e, schema, &self.props, &PhysicalPlanningContext::default())?;
+        Ok(super::case_zip::rewrite(expr, schema.as_arrow())?)
     }
 
     /// Appends a step to `input` if it is a Calc only this plan reads, else

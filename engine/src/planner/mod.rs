@@ -1,6 +1,7 @@
 //! Planning: SQL AST → DataFusion logical plan (with the catalog as context)
 //! → DataFusion's optimizer → the streaming graph.
 
+mod case_zip;
 pub mod context;
 pub mod create_table;
 pub mod graph;

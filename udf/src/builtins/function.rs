@@ -3,7 +3,9 @@
 //! vectorized body over Arrow arrays.
 //!
 //! A body sees every argument as an array of the batch's length (constant
-//! arguments are broadcast). When every argument is constant and the
+//! arguments are broadcast), unless it opts to see constant arguments as
+//! one-row arrays ([`Builtin::constant_arguments`]) and saves the broadcast
+//! copies: a `'/'` repeated for every row of every batch. When every argument is constant and the
 //! function is deterministic, the body runs on one row and the result is a
 //! scalar, so constant folding and per-batch evaluation stay cheap.
 
@@ -41,6 +43,20 @@ pub struct Ctx<'a> {
     pub config: &'a ConfigOptions,
     /// The field the planner expects back.
     pub return_field: &'a FieldRef,
+    /// Per argument, whether it is constant and passed as a one-row array
+    /// (only for bodies that opted in with [`Builtin::constant_arguments`]).
+    pub constant: &'a [bool],
+}
+
+impl Ctx<'_> {
+    /// The row of argument `arg` that row `row` of the batch reads.
+    pub fn row(&self, arg: usize, row: usize) -> usize {
+        if self.constant.get(arg).copied().unwrap_or(false) {
+            0
+        } else {
+            row
+        }
+    }
 }
 
 /// A vectorized body: one output array of `ctx.rows` rows.
@@ -65,6 +81,8 @@ pub struct Builtin {
     return_type: ReturnType,
     body: Body,
     volatile: bool,
+    /// The body reads constant arguments as one-row arrays.
+    constant_arguments: bool,
 }
 
 impl PartialEq for Builtin {
@@ -101,6 +119,7 @@ impl Builtin {
             return_type,
             body,
             volatile: false,
+            constant_arguments: false,
         }
     }
 
@@ -129,6 +148,13 @@ impl Builtin {
     pub fn volatile(mut self) -> Self {
         self.volatile = true;
         self.signature = Signature::user_defined(Volatility::Volatile);
+        self
+    }
+
+    /// Passes constant arguments to the body as one-row arrays instead of
+    /// broadcasting them; the body reads them through [`Ctx::row`].
+    pub fn constant_arguments(mut self) -> Self {
+        self.constant_arguments = true;
         self
     }
 
@@ -237,15 +263,22 @@ impl ScalarUDFImpl for Builtin {
                 .iter()
                 .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if constant { 1 } else { args.number_rows };
+        let kept: Vec<bool> = args
+            .args
+            .iter()
+            .map(|a| self.constant_arguments && matches!(a, ColumnarValue::Scalar(_)))
+            .collect();
         let arrays = args
             .args
             .iter()
-            .map(|a| a.to_array(rows))
+            .zip(&kept)
+            .map(|(a, &kept)| a.to_array(if kept { 1 } else { rows }))
             .collect::<Result<Vec<_>>>()?;
         let ctx = Ctx {
             rows,
             config: &args.config_options,
             return_field: &args.return_field,
+            constant: &kept,
         };
         let out = (self.body)(&ctx, &arrays)?;
         if constant {
