@@ -80,14 +80,14 @@ impl AggregateUDFImpl for Avg {
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         if integer(args.expr_fields) {
-            return IntegerAvg::new(args.return_type(), args.is_distinct);
+            return IntegerAvg::boxed(args.return_type(), args.is_distinct);
         }
         avg_udaf().accumulator(args)
     }
 
     fn create_sliding_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         if integer(args.expr_fields) {
-            return IntegerAvg::new(args.return_type(), args.is_distinct);
+            return IntegerAvg::boxed(args.return_type(), args.is_distinct);
         }
         avg_udaf().create_sliding_accumulator(args)
     }
@@ -138,7 +138,7 @@ struct IntegerAvg {
 }
 
 impl IntegerAvg {
-    fn new(return_type: &DataType, distinct: bool) -> Result<Box<dyn Accumulator>> {
+    fn boxed(return_type: &DataType, distinct: bool) -> Result<Box<dyn Accumulator>> {
         Ok(Box::new(IntegerAvg {
             return_type: return_type.clone(),
             sum: 0,
