@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, new_null_array};
 use datafusion::arrow::compute::kernels::zip::zip;
-use datafusion::arrow::compute::prep_null_mask_filter;
+use datafusion::arrow::compute::{cast, prep_null_mask_filter};
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -156,7 +156,7 @@ impl PhysicalExpr for ZipCase {
         let n = batch.num_rows();
         let data_type = self.case.data_type(&batch.schema())?;
         let mut result: ArrayRef = match case.else_expr() {
-            Some(e) => e.evaluate(batch)?.into_array(n)?,
+            Some(e) => cast(&e.evaluate(batch)?.into_array(n)?, &data_type)?,
             None => new_null_array(&data_type, n),
         };
         // From the last WHEN to the first, so the first true one wins.
@@ -171,9 +171,13 @@ impl PhysicalExpr for ZipCase {
             } else {
                 mask.clone()
             };
+            // The planner gives every branch the CASE's type; an untyped
+            // NULL literal is the one exception `zip` would refuse.
             result = match then.evaluate(batch)? {
-                ColumnarValue::Array(a) => zip(&mask, &a, &result)?,
-                ColumnarValue::Scalar(s) => zip(&mask, &s.to_scalar()?, &result)?,
+                ColumnarValue::Array(a) => zip(&mask, &cast(&a, &data_type)?, &result)?,
+                ColumnarValue::Scalar(s) => {
+                    zip(&mask, &s.cast_to(&data_type)?.to_scalar()?, &result)?
+                }
             };
         }
         Ok(ColumnarValue::Array(result))

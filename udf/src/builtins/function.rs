@@ -5,9 +5,10 @@
 //! A body sees every argument as an array of the batch's length (constant
 //! arguments are broadcast), unless it opts to see constant arguments as
 //! one-row arrays ([`Builtin::constant_arguments`]) and saves the broadcast
-//! copies: a `'/'` repeated for every row of every batch. When every argument is constant and the
-//! function is deterministic, the body runs on one row and the result is a
-//! scalar, so constant folding and per-batch evaluation stay cheap.
+//! copies (a `'/'` repeated for every row of every batch). When every
+//! argument is constant and the function is deterministic, the body runs on
+//! one row and the result is a scalar, so constant folding and per-batch
+//! evaluation stay cheap.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
