@@ -14,6 +14,7 @@ mod lower_over;
 mod lower_rank;
 mod lower_stateful;
 pub mod nodes;
+mod select_names;
 mod temporal;
 pub mod time_attr;
 mod upsert_key;
@@ -87,6 +88,7 @@ pub fn plan_query(
 ) -> Result<LogicalPlan> {
     temporal::reject_table_versions(&query)?;
     let extra = hinted_tables(hints, catalog, registry, state)?;
+    select_names::name_expressions(&mut query);
     legacy_window::rewrite_group_windows(&mut query)?;
     sluice_udf::syntax::rewrite_query(&mut query);
     lateral::rewrite_unnest(&mut query);
