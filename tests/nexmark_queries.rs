@@ -94,6 +94,11 @@ fn ts(ms: i64) -> String {
     format_value(&TimestampMillisecondArray::from(vec![ms]), 0)
 }
 
+/// `DATE_FORMAT(ts, 'yyyy-MM-dd')`, q15–q17's key.
+fn day(ms: i64) -> String {
+    date_format(ms, "%Y-%m-%d")
+}
+
 /// `DATE_FORMAT(ts, pattern)` for a chrono pattern.
 fn date_format(ms: i64, pattern: &str) -> String {
     timestamp_ms_to_datetime(ms)
@@ -147,9 +152,10 @@ fn final_table(log: Vec<(RowKind, Vec<String>)>) -> Vec<Vec<String>> {
     rows
 }
 
-/// Asserts two sorted tables are equal, naming the first row that differs
-/// (the tables have thousands of rows).
-fn assert_tables(query: &str, got: &[Vec<String>], expected: &[Vec<String>]) {
+/// Asserts a sorted result equals `expected` (sorted here), naming the
+/// first row that differs (the tables have thousands of rows).
+fn assert_tables(query: &str, got: &[Vec<String>], expected: Vec<Vec<String>>) {
+    let expected = sorted(expected);
     assert!(
         !expected.is_empty(),
         "{query}: the expected result is empty"
@@ -168,10 +174,11 @@ fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
     rows
 }
 
-/// Runs query file `qN`'s SELECT and returns the table it ends in.
-async fn run_query(sluice: &Sluice, n: u32) -> Vec<Vec<String>> {
+/// Runs query file `qN`'s SELECT and asserts the table it ends in.
+async fn assert_query(sluice: &Sluice, n: u32, expected: Vec<Vec<String>>) {
     let (setup, select) = query_file(n);
-    final_table(changelog(sluice, &setup, &select).await)
+    let got = final_table(changelog(sluice, &setup, &select).await);
+    assert_tables(&format!("q{n}"), &got, expected);
 }
 
 /// Runs a SELECT that must be append-only and returns its rows, sorted.
@@ -227,7 +234,7 @@ async fn q5_hop_counts_per_auction_and_their_maximum() {
         })
         .collect();
     let got = run_append_only(&sluice, auction_bids).await;
-    assert_tables("q5 AuctionBids", &got, &sorted(expected));
+    assert_tables("q5 AuctionBids", &got, expected);
 
     let mut max: BTreeMap<i64, i64> = BTreeMap::new();
     for (&(_, start), &n) in &counts {
@@ -239,7 +246,7 @@ async fn q5_hop_counts_per_auction_and_their_maximum() {
         .map(|(&start, n)| vec![n.to_string(), ts(start), ts(start + 10_000)])
         .collect();
     let got = final_table(changelog(&sluice, "", max_bids).await);
-    assert_tables("q5 MaxBids", &got, &sorted(expected));
+    assert_tables("q5 MaxBids", &got, expected);
 }
 
 /// q7's window aggregate: the highest price per 10 s TUMBLE window.
@@ -262,7 +269,7 @@ async fn q7_tumble_max_price() {
         .collect();
     assert_eq!(expected.len(), 20, "200 s from xx:30 span 20 windows");
     let got = run_append_only(&sluice, max_price).await;
-    assert_tables("q7 B1", &got, &sorted(expected));
+    assert_tables("q7 B1", &got, expected);
 }
 
 /// q11: bids per bidder per session, a session closing after 10 s without
@@ -295,8 +302,7 @@ async fn q11_bids_per_bidder_session() {
         expected.iter().any(|r| r[1] != "1"),
         "some session holds several bids"
     );
-    let got = run_query(&sluice, 11).await;
-    assert_tables("q11", &got, &sorted(expected));
+    assert_query(&sluice, 11, expected).await;
 }
 
 /// q12 counts per bidder per 10 s of processing time, so which window a
@@ -378,17 +384,14 @@ async fn q15_daily_counts_per_price_band() {
     let (sluice, bids) = nexmark().await;
     let mut days: BTreeMap<String, BandCounts> = BTreeMap::new();
     for b in &bids {
-        days.entry(date_format(b.ts, "%Y-%m-%d"))
-            .or_default()
-            .add(b);
+        days.entry(day(b.ts)).or_default().add(b);
     }
     assert_eq!(days.len(), 2, "the input crosses midnight");
     let expected: Vec<Vec<String>> = days
         .iter()
         .map(|(day, c)| [vec![day.clone()], c.cells()].concat())
         .collect();
-    let got = run_query(&sluice, 15).await;
-    assert_tables("q15", &got, &sorted(expected));
+    assert_query(&sluice, 15, expected).await;
 }
 
 /// q16: q15 per channel and day, with the latest minute (`HH:mm`) seen.
@@ -397,7 +400,7 @@ async fn q16_counts_per_channel_and_day() {
     let (sluice, bids) = nexmark().await;
     let mut groups: BTreeMap<(String, String), (String, BandCounts)> = BTreeMap::new();
     for b in &bids {
-        let day = date_format(b.ts, "%Y-%m-%d");
+        let day = day(b.ts);
         let (minute, counts) = groups.entry((b.channel.clone(), day)).or_default();
         *minute = minute.clone().max(date_format(b.ts, "%H:%M"));
         counts.add(b);
@@ -412,8 +415,7 @@ async fn q16_counts_per_channel_and_day() {
             .concat()
         })
         .collect();
-    let got = run_query(&sluice, 16).await;
-    assert_tables("q16", &got, &sorted(expected));
+    assert_query(&sluice, 16, expected).await;
 }
 
 /// q17: per auction and day, bids per price band and the price's min,
@@ -428,9 +430,7 @@ async fn q17_auction_statistics_per_day() {
     }
     let mut groups: BTreeMap<(i64, String), Stats> = BTreeMap::new();
     for b in &bids {
-        let stats = groups
-            .entry((b.auction, date_format(b.ts, "%Y-%m-%d")))
-            .or_default();
+        let stats = groups.entry((b.auction, day(b.ts))).or_default();
         stats.bands[b.band()] += 1;
         stats.prices.push(b.price);
     }
@@ -456,8 +456,7 @@ async fn q17_auction_statistics_per_day() {
             .to_vec()
         })
         .collect();
-    let got = run_query(&sluice, 17).await;
-    assert_tables("q17", &got, &sorted(expected));
+    assert_query(&sluice, 17, expected).await;
 }
 
 /// q18: the latest bid of each bidder on each auction (deduplication on
@@ -477,8 +476,7 @@ async fn q18_last_bid_per_bidder_and_auction() {
         "some bidder bids twice on an auction"
     );
     let expected = last.values().map(|b| b.cells()).collect();
-    let got = run_query(&sluice, 18).await;
-    assert_tables("q18", &got, &sorted(expected));
+    assert_query(&sluice, 18, expected).await;
 }
 
 /// q19: the ten highest bids of each auction with their rank (of equal
@@ -502,6 +500,5 @@ async fn q19_top_10_bids_per_auction() {
         auctions.values().any(|r| r.len() > 10),
         "some auction has more than ten bids"
     );
-    let got = run_query(&sluice, 19).await;
-    assert_tables("q19", &got, &sorted(expected));
+    assert_query(&sluice, 19, expected).await;
 }

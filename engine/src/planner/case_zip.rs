@@ -41,11 +41,13 @@ pub fn rewrite(expr: Arc<dyn PhysicalExpr>, schema: &Schema) -> Result<Arc<dyn P
                 .iter()
                 .all(|(w, t)| safe(w, schema) && safe(t, schema))
             && case.else_expr().is_none_or(|e| safe(e, schema));
-        Ok(if parts_safe {
-            Transformed::yes(Arc::new(ZipCase { case: e }) as Arc<dyn PhysicalExpr>)
-        } else {
-            Transformed::no(e)
-        })
+        if !parts_safe {
+            return Ok(Transformed::no(e));
+        }
+        let data_type = e.data_type(schema)?;
+        Ok(Transformed::yes(
+            Arc::new(ZipCase { case: e, data_type }) as Arc<dyn PhysicalExpr>
+        ))
     })
     .map(|t| t.data)
 }
@@ -111,6 +113,8 @@ fn widening(from: &DataType, to: &DataType) -> bool {
 #[derive(Debug)]
 struct ZipCase {
     case: Arc<dyn PhysicalExpr>,
+    /// The CASE's type, which every branch is cast to (known at planning).
+    data_type: DataType,
 }
 
 impl PartialEq for ZipCase {
@@ -154,10 +158,10 @@ impl PhysicalExpr for ZipCase {
     fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
         let case = self.case()?;
         let n = batch.num_rows();
-        let data_type = self.case.data_type(&batch.schema())?;
+        let data_type = &self.data_type;
         let mut result: ArrayRef = match case.else_expr() {
-            Some(e) => cast(&e.evaluate(batch)?.into_array(n)?, &data_type)?,
-            None => new_null_array(&data_type, n),
+            Some(e) => cast(&e.evaluate(batch)?.into_array(n)?, data_type)?,
+            None => new_null_array(data_type, n),
         };
         // From the last WHEN to the first, so the first true one wins.
         for (when, then) in case.when_then_expr().iter().rev() {
@@ -174,9 +178,9 @@ impl PhysicalExpr for ZipCase {
             // The planner gives every branch the CASE's type; an untyped
             // NULL literal is the one exception `zip` would refuse.
             result = match then.evaluate(batch)? {
-                ColumnarValue::Array(a) => zip(&mask, &cast(&a, &data_type)?, &result)?,
+                ColumnarValue::Array(a) => zip(&mask, &cast(&a, data_type)?, &result)?,
                 ColumnarValue::Scalar(s) => {
-                    zip(&mask, &s.cast_to(&data_type)?.to_scalar()?, &result)?
+                    zip(&mask, &s.cast_to(data_type)?.to_scalar()?, &result)?
                 }
             };
         }
@@ -192,7 +196,10 @@ impl PhysicalExpr for ZipCase {
         children: Vec<Arc<dyn PhysicalExpr>>,
     ) -> Result<Arc<dyn PhysicalExpr>> {
         let case = Arc::clone(&self.case).with_new_children(children)?;
-        Ok(Arc::new(ZipCase { case }))
+        Ok(Arc::new(ZipCase {
+            case,
+            data_type: self.data_type.clone(),
+        }))
     }
 
     fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -264,16 +264,20 @@ impl ScalarUDFImpl for Builtin {
                 .iter()
                 .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if constant { 1 } else { args.number_rows };
-        let kept: Vec<bool> = args
-            .args
-            .iter()
-            .map(|a| self.constant_arguments && matches!(a, ColumnarValue::Scalar(_)))
-            .collect();
+        // Empty unless the body opted in: `Ctx::row` then maps every row to itself.
+        let kept: Vec<bool> = match self.constant_arguments {
+            true => args
+                .args
+                .iter()
+                .map(|a| matches!(a, ColumnarValue::Scalar(_)))
+                .collect(),
+            false => Vec::new(),
+        };
         let arrays = args
             .args
             .iter()
-            .zip(&kept)
-            .map(|(a, &kept)| a.to_array(if kept { 1 } else { rows }))
+            .enumerate()
+            .map(|(i, a)| a.to_array(if kept.get(i) == Some(&true) { 1 } else { rows }))
             .collect::<Result<Vec<_>>>()?;
         let ctx = Ctx {
             rows,
